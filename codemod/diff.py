@@ -1,0 +1,35 @@
+"""Git-style unified diffs that `git apply` accepts, with secret values masked."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def mask(value: str) -> str:
+    """How a secret is shown: its type prefix and its length, never the value."""
+    head = value[:4] if len(value) >= 16 else ""
+    return f"{head}…({len(value)} chars)"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, mask(secret))
+    return text
+
+
+def unified_diff(path: str, before: str, after: str, secrets: Iterable[str] = ()) -> str:
+    if before == after:
+        return ""
+    a = before.splitlines(keepends=True)
+    b = after.splitlines(keepends=True)
+    out = [f"diff --git a/{path} b/{path}\n"]
+    for line in difflib.unified_diff(a, b, f"a/{path}", f"b/{path}", n=3):
+        if line.startswith(("---", "+++")):
+            out.append(line.rstrip("\r\n").rstrip() + "\n")
+            continue
+        out.append(line)
+        if not line.endswith("\n"):
+            out.append("\n\\ No newline at end of file\n")
+    return redact("".join(out), secrets)

@@ -1,0 +1,308 @@
+"""A workflow file as text plus the YAML node tree that points into it.
+
+The engine never re-dumps YAML: it keeps the original text and uses node positions to splice
+edits into it.  Parsing uses ruamel.yaml's composer (the libyaml-based C one when available,
+about ten times faster) with a resolver that does nothing; scalars are resolved here with the
+YAML 1.2 core schema, as GitHub does (`on` is a string, not `True`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+try:  # the C composer; ruamel.yaml.clib is a dependency but may be missing on exotic platforms
+    from ruamel.yaml.cyaml import CParser as _ParserBase
+
+    _C_PARSER = True
+except ImportError:  # pragma: no cover - exercised only without ruamel.yaml.clib
+    _C_PARSER = False
+
+YamlPath = tuple[str | int, ...]
+BOM = "\ufeff"
+
+
+class DocumentError(Exception):
+    """Input that cannot be processed; `line` is 1-based (0 when unknown)."""
+
+    def __init__(self, reason: str, line: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+if _C_PARSER:
+
+    class _Composer(_ParserBase):  # type: ignore[misc,valid-type]
+        """libyaml composer whose resolver leaves every implicit tag empty."""
+
+        def descend_resolver(self, *args: Any) -> None:
+            pass
+
+        def ascend_resolver(self, *args: Any) -> None:
+            pass
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> None:
+            return None
+
+    def _compose(text: str) -> Node | None:
+        parser = _Composer(text)
+        try:
+            return parser.get_single_node()
+        finally:
+            parser.dispose()
+
+else:  # pragma: no cover
+    from ruamel.yaml.composer import Composer
+    from ruamel.yaml.parser import Parser
+    from ruamel.yaml.reader import Reader
+    from ruamel.yaml.scanner import Scanner
+
+    class _PyComposer(Reader, Scanner, Parser, Composer):  # type: ignore[misc]
+        def __init__(self, text: str) -> None:
+            Reader.__init__(self, text, loader=self)
+            Scanner.__init__(self, loader=self)
+            Parser.__init__(self, loader=self)
+            Composer.__init__(self, loader=self)
+
+        def descend_resolver(self, *args: Any) -> None:
+            pass
+
+        def ascend_resolver(self, *args: Any) -> None:
+            pass
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> None:
+            return None
+
+    def _compose(text: str) -> Node | None:
+        return _PyComposer(text).get_single_node()
+
+
+# --- YAML 1.2 core schema -------------------------------------------------------------------
+_NULL = {"", "~", "null", "Null", "NULL"}
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_OCT = re.compile(r"0o[0-7]+\Z")
+_HEX = re.compile(r"0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
+_NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def resolve_plain(value: str) -> Any:
+    """The value of a plain scalar under the YAML 1.2 core schema."""
+    if value in _NULL:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    if _INT.match(value):
+        return int(value)
+    if _OCT.match(value):
+        return int(value[2:], 8)
+    if _HEX.match(value):
+        return int(value[2:], 16)
+    if _FLOAT.match(value):
+        return float(value)
+    if _INF.match(value):
+        return float("-inf") if value.startswith("-") else float("inf")
+    if _NAN.match(value):
+        return float("nan")
+    return value
+
+
+def scalar_value(node: ScalarNode) -> Any:
+    tag = node.ctag.suffix  # `node.tag` builds a string each time: slow on big files
+    if node.style or tag == _STR_TAG:  # quoted or block scalars are always strings
+        return node.value
+    if tag is None or tag == "!":
+        return resolve_plain(node.value)
+    if tag.endswith(":int"):
+        return int(node.value)
+    if tag.endswith(":bool"):
+        return node.value in _TRUE
+    if tag.endswith(":null"):
+        return None
+    return node.value
+
+
+@dataclass
+class Document:
+    """One YAML file: its exact text, its style, its nodes and its data."""
+
+    path: str  # as shown to the user, relative to the repo root
+    text: str  # without BOM
+    bom: bool
+    newline: str
+    root: MappingNode
+    data: dict[str, Any]
+    line_starts: list[int]
+    shared_nodes: set[int] = field(default_factory=set)  # ids of nodes reached through aliases
+
+    # --- construction -------------------------------------------------------------------
+    @classmethod
+    def from_bytes(cls, path: str, raw: bytes) -> Document:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise DocumentError("not valid UTF-8", line) from None
+        return cls.from_text(path, text)
+
+    @classmethod
+    def from_text(cls, path: str, text: str) -> Document:
+        bom = text.startswith(BOM)
+        if bom:
+            text = text[1:]
+        if "\x00" in text:
+            raise DocumentError("contains a NUL byte", text[: text.index("\x00")].count("\n") + 1)
+        try:
+            root = _compose(text)
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark is not None else 0
+            reason = (exc.problem or exc.context or "invalid YAML").strip()
+            if "expected a single document" in str(exc):
+                reason = "several YAML documents in one file"
+            raise DocumentError(f"invalid YAML: {reason}", line) from None
+        except Exception as exc:  # the composer also raises plain errors on odd input
+            raise DocumentError(f"invalid YAML: {exc}", 0) from None
+        if root is None:
+            raise DocumentError("empty document", 1)
+        if not isinstance(root, MappingNode):
+            raise DocumentError("the document is not a mapping", root.start_mark.line + 1)
+        crlf = text.count("\r\n")
+        newline = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
+        starts = [0]
+        starts.extend(m.end() for m in re.finditer("\n", text))
+        seen: Counter[int] = Counter()
+        data = construct(root, seen)
+        shared = {node_id for node_id, count in seen.items() if count > 1}
+        return cls(path, text, bom, newline, root, data, starts, shared)
+
+    @classmethod
+    def from_file(cls, path: Path, shown_as: str) -> Document:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise DocumentError(f"cannot read: {exc.strerror or exc}", 0) from None
+        return cls.from_bytes(shown_as, raw)
+
+    def with_text(self, text: str) -> Document:
+        """A new document for edited text (raises DocumentError if it no longer parses)."""
+        doc = Document.from_text(self.path, text)
+        doc.bom = self.bom
+        return doc
+
+    def full_text(self) -> str:
+        return (BOM if self.bom else "") + self.text
+
+    # --- positions ----------------------------------------------------------------------
+    def offset(self, mark: Any) -> int:
+        return self.line_starts[mark.line] + mark.column
+
+    def line_text(self, line: int) -> str:
+        """Line `line` (0-based) without its line break."""
+        start = self.line_starts[line]
+        end = self.line_starts[line + 1] if line + 1 < len(self.line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
+
+    @property
+    def line_count(self) -> int:
+        return len(self.line_starts)
+
+    # --- nodes --------------------------------------------------------------------------
+    def node(self, path: YamlPath) -> Node | None:
+        node: Node = self.root
+        for part in path:
+            found = child(node, part)
+            if found is None:
+                return None
+            node = found
+        return node
+
+    def key_node(self, path: YamlPath) -> ScalarNode | None:
+        """The key node of the mapping entry that `path` names."""
+        if not path:
+            return None
+        parent = self.node(path[:-1])
+        if isinstance(parent, MappingNode):
+            for key, _ in parent.value:
+                if isinstance(key, ScalarNode) and key.value == path[-1]:
+                    return key
+        return None
+
+    def line_of(self, path: YamlPath) -> int:
+        """1-based line of the entry `path` (its key when it has one)."""
+        while path:
+            key = self.key_node(path)
+            if key is not None:
+                return key.start_mark.line + 1
+            node = self.node(path)
+            if node is not None:
+                return node.start_mark.line + 1
+            path = path[:-1]
+        return 1
+
+    def touches_alias(self, path: YamlPath) -> bool:
+        """True when an edit at `path` would change a node that is also reached elsewhere."""
+        node: Node | None = self.root
+        for part in path:
+            if node is None:
+                return False
+            if id(node) in self.shared_nodes:
+                return True
+            node = child(node, part)
+        return node is not None and id(node) in self.shared_nodes
+
+
+def child(node: Node, part: str | int) -> Node | None:
+    if isinstance(node, MappingNode) and isinstance(part, str):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.value == part:
+                return value
+    elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        return node.value[part]
+    return None
+
+
+def construct(node: Node, seen: Counter[int] | None = None) -> Any:
+    """Plain Python data for `node` (mappings keep their order; duplicate keys are errors)."""
+    if seen is None:
+        seen = Counter()
+    seen[id(node)] += 1
+    if isinstance(node, ScalarNode):
+        return scalar_value(node)
+    if isinstance(node, SequenceNode):
+        return [construct(item, seen) for item in node.value]
+    result: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = construct(key_node, seen) if isinstance(key_node, ScalarNode) else repr(key_node)
+        if not isinstance(key, str):
+            key = key_node.value if isinstance(key_node, ScalarNode) else str(key)
+        if key in result:
+            raise DocumentError(f"duplicate key {key!r}", key_node.start_mark.line + 1)
+        result[key] = construct(value_node, seen)
+    return result
+
+
+def same_data(a: Any, b: Any) -> bool:
+    """Strict equality where types count (True != 1); mapping key order does not."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_data(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and a != a:  # NaN
+        return b != b
+    return bool(a == b)

@@ -1,0 +1,95 @@
+"""What transforms return and what the engine reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from codemod.document import YamlPath
+from codemod.edits import Operation
+
+
+class Safety(str, Enum):
+    """As in ruff: safe fixes apply by default, unsafe ones only with --unsafe-fixes."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A finding and the operations that fix it, applied (and verified) as one unit."""
+
+    transform: str
+    path: YamlPath  # the job, step or key the fix is about (for line numbers and suppression)
+    message: str
+    operations: tuple[Operation, ...]
+    safety: Safety = Safety.SAFE
+    secrets: tuple[str, ...] = ()  # values that must never appear in any output
+    details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A finding with nothing applied: a named skip ("left as is: unknown action ...")."""
+
+    transform: str
+    path: YamlPath
+    message: str
+
+
+class Status(str, Enum):
+    APPLIED = "applied"  # written (or would be, in a dry run)
+    HELD_BACK = "held-back"  # unsafe, --unsafe-fixes not given
+    SUPPRESSED = "suppressed"  # a `# gha-fix: ignore[...]` comment
+    FAILED = "failed"  # could not be rendered or did not verify; dropped
+
+
+@dataclass
+class FixResult:
+    fix: Fix
+    status: Status
+    line: int
+    reason: str = ""
+
+
+@dataclass
+class NoteResult:
+    note: Note
+    line: int
+
+
+@dataclass
+class FileResult:
+    path: str  # relative to the repo root, with forward slashes
+    original: str = ""  # full text, BOM included
+    new: str = ""
+    fixes: list[FixResult] = field(default_factory=list)
+    notes: list[NoteResult] = field(default_factory=list)
+    error: str | None = None  # `path:line: reason` for input that could not be processed
+    written: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.error is None and self.new != self.original
+
+    @property
+    def secrets(self) -> list[str]:
+        return [s for r in self.fixes for s in r.fix.secrets]
+
+
+@dataclass
+class RepoResult:
+    root: str
+    files: list[FileResult] = field(default_factory=list)
+    error: str | None = None
+    branch: str | None = None
+    messages: list[str] = field(default_factory=list)
+
+    def fixes(self, *statuses: Status) -> list[FixResult]:
+        return [r for f in self.files for r in f.fixes if not statuses or r.status in statuses]
+
+    @property
+    def errors(self) -> list[str]:
+        return ([self.error] if self.error else []) + [f.error for f in self.files if f.error]

@@ -1,0 +1,186 @@
+"""Run transforms over a repository: parse, collect fixes, apply and verify each, write."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codemod.document import Document, DocumentError, same_data
+from codemod.edits import EditError, Operation, Renderer, Splice, apply_splices, apply_to_data
+from codemod.model import FileResult, Fix, FixResult, Note, NoteResult, RepoResult, Safety, Status
+from codemod.repo import ConfigError, RepoContext, load_config, relative
+from codemod.transform import Transform
+
+_IGNORE = re.compile(r"#\s*gha-fix:\s*ignore(?:\[([^\]]*)\])?")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    unsafe_fixes: bool = False
+    write: bool = False
+    config: Path | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+
+def apply_fix(doc: Document, fix: Fix) -> Document:
+    """`doc` with every operation of `fix` applied and verified, or EditError with the reason."""
+    current = doc
+    for op in fix.operations:
+        splices = Renderer(current).render(op)
+        current = _verified(current, splices, [op])
+    return current
+
+
+def _verified(doc: Document, splices: list[Splice], ops: list[Operation]) -> Document:
+    """The edited document, if its data is exactly `doc`'s data with `ops` applied."""
+    try:
+        edited = doc.with_text(apply_splices(doc.text, splices))
+    except DocumentError as exc:
+        raise EditError(f"the edited file does not parse ({exc.reason})") from None
+    expected = doc.data
+    for op in ops:
+        expected = apply_to_data(expected, op)
+    if not same_data(edited.data, expected):
+        raise EditError("verification failed: the edited data is not the intended change")
+    return edited
+
+
+def apply_fixes(doc: Document, fixes: list[Fix]) -> tuple[Document, dict[int, str]]:
+    """Apply `fixes`; returns the new document and the reasons of the dropped ones (by index).
+
+    Fast path: render every fix against `doc`, splice them all and verify once (one re-parse
+    instead of one per fix, which matters for 400 KB generated workflows).  If anything in
+    the batch fails, fall back to one fix at a time, so a bad fix is dropped alone.
+    """
+    if len(fixes) > 1:
+        renderer = Renderer(doc)
+        try:
+            splices = [s for fix in fixes for op in fix.operations for s in renderer.render(op)]
+            ops = [op for fix in fixes for op in fix.operations]
+            return _verified(doc, splices, ops), {}
+        except EditError:
+            pass
+    failed: dict[int, str] = {}
+    for index, fix in enumerate(fixes):
+        try:
+            doc = apply_fix(doc, fix)
+        except EditError as exc:
+            failed[index] = str(exc)
+    return doc, failed
+
+
+def suppressed(doc: Document, fix: Fix | Note) -> bool:
+    """A `# gha-fix: ignore[id]` comment on the job's line or the line above it."""
+    if len(fix.path) < 2 or fix.path[0] != "jobs":
+        return False
+    key = doc.key_node(fix.path[:2])
+    if key is None:
+        return False
+    for line in (key.start_mark.line, key.start_mark.line - 1):
+        if line < 0:
+            continue
+        match = _IGNORE.search(doc.line_text(line))
+        if match and (match.group(1) is None or fix.transform in
+                      {i.strip() for i in match.group(1).split(",")}):
+            return True
+    return False
+
+
+def process_document(
+    doc: Document, transforms: Sequence[Transform], repo: RepoContext, options: RunOptions
+) -> FileResult:
+    result = FileResult(doc.path, original=doc.full_text())
+    for transform in transforms:
+        seen = doc
+        due: list[tuple[Fix, int]] = []
+        for item in transform.run(seen, repo):
+            line = seen.line_of(item.path)
+            if isinstance(item, Note):
+                if not suppressed(seen, item):
+                    result.notes.append(NoteResult(item, line))
+            elif suppressed(seen, item):
+                result.fixes.append(FixResult(item, Status.SUPPRESSED, line))
+            elif item.safety is Safety.UNSAFE and not options.unsafe_fixes:
+                result.fixes.append(FixResult(item, Status.HELD_BACK, line))
+            else:
+                due.append((item, line))
+        doc, failed = apply_fixes(doc, [fix for fix, _ in due])
+        for index, (fix, line) in enumerate(due):
+            if index in failed:
+                result.fixes.append(FixResult(fix, Status.FAILED, line, failed[index]))
+            else:
+                result.fixes.append(FixResult(fix, Status.APPLIED, line))
+    result.new = doc.full_text()
+    return result
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and a rename, keeping the file's mode."""
+    mode = path.stat().st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".gha-fix")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def select_transforms(config: dict, options: RunOptions) -> list[Transform]:
+    from transforms import REGISTRY
+
+    selected = list(options.select or config.get("select") or REGISTRY)
+    ignored = set(options.ignore or ()) | set(config.get("ignore") or ())
+    unknown = [i for i in [*selected, *ignored] if i not in REGISTRY]
+    if unknown:
+        raise ConfigError(f"unknown transform id: {', '.join(unknown)} (see `gha-fix transforms`)")
+    return [
+        REGISTRY[i](config.get(i) if isinstance(config.get(i), dict) else None)
+        for i in REGISTRY
+        if i in selected and i not in ignored
+    ]
+
+
+def process_repo(
+    root: Path, options: RunOptions, transforms: Sequence[Transform] | None = None
+) -> RepoResult:
+    """Process every workflow of the repo at `root`; one bad file never stops the others."""
+    result = RepoResult(str(root))
+    try:
+        config = load_config(root, options.config)
+        chosen = list(transforms) if transforms is not None else select_transforms(config, options)
+    except ConfigError as exc:
+        result.error = str(exc)
+        return result
+    unsafe = options.unsafe_fixes or bool(config.get("unsafe-fixes"))
+    if unsafe != options.unsafe_fixes:
+        options = RunOptions(**{**options.__dict__, "unsafe_fixes": unsafe})
+    repo = RepoContext(root, config)
+    for path in repo.workflow_files():
+        shown = relative(root, path)
+        if path.is_symlink() and not repo.inside(path):
+            error = f"{shown}:0: symlink leads outside the repo"
+            result.files.append(FileResult(shown, error=error))
+            continue
+        try:
+            doc = Document.from_file(path, shown)
+        except DocumentError as exc:
+            result.files.append(FileResult(shown, error=f"{shown}:{exc.line}: {exc.reason}"))
+            continue
+        file_result = process_document(doc, chosen, repo, options)
+        if options.write and file_result.changed:
+            try:
+                write_atomic(path.resolve(), file_result.new)
+                file_result.written = True
+            except OSError as exc:
+                file_result.error = f"{shown}:0: cannot write: {exc.strerror or exc}"
+        result.files.append(file_result)
+    return result

@@ -1,0 +1,32 @@
+"""The base class of every transform (one module each in `transforms/`)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from codemod.document import Document
+from codemod.model import Fix, Note
+
+if TYPE_CHECKING:
+    from codemod.repo import RepoContext
+
+
+class Transform(ABC):
+    """Analyse one workflow and return fixes (operations on YAML paths) and notes.
+
+    Transforms decide *what* changes; the engine renders, splices and verifies.  Options come
+    from the `<id>:` section of `.github/gha-fix.yml`.
+    """
+
+    id: ClassVar[str]
+    summary: ClassVar[str]
+    fix_safety: ClassVar[str] = "safe"
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        self.options: dict[str, Any] = dict(options or {})
+
+    @abstractmethod
+    def run(self, doc: Document, repo: RepoContext) -> Iterable[Fix | Note]:
+        """Yield the fixes due in `doc` and notes about what was left alone."""
