@@ -265,6 +265,12 @@ class Document:
         return node is not None and id(node) in self.shared_nodes
 
 
+def load_yaml(text: str) -> Any:
+    """Plain data of a YAML text of any shape (the knowledge files), YAML 1.2 scalars."""
+    root = _compose(text)
+    return None if root is None else construct(root)
+
+
 def child(node: Node, part: str | int) -> Node | None:
     if isinstance(node, MappingNode) and isinstance(part, str):
         for key, value in node.value:

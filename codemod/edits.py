@@ -442,7 +442,12 @@ class Renderer:
             start, end = doc.offset(node.start_mark), doc.offset(node.end_mark)
             return [Splice(start, end, render_flow(new, self.style))]
         if isinstance(node, ScalarNode) and not isinstance(new, dict | list):
-            return [self.replace_scalar(node, new)]
+            splice = self.replace_scalar(node, new)
+            if isinstance(value, Commented) and node.style not in ("|", ">"):
+                rest = doc.line_text(node.end_mark.line)[node.end_mark.column :]
+                if "#" not in rest:  # keep a comment the user wrote; else add ours
+                    splice = Splice(splice.start, splice.end, f"{splice.text}  # {value.comment}")
+            return [splice]
         return [self.replace_block(path, node, value)]
 
     def merge_mapping(self, path: YamlPath, node: MappingNode, value: Any) -> list[Splice]:

@@ -37,6 +37,8 @@ class Note:
     transform: str
     path: YamlPath
     message: str
+    # structured extra info, e.g. {"unknown_actions": ["owner/repo", ...]} for the bulk report
+    details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
 class Status(str, Enum):

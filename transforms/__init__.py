@@ -10,3 +10,6 @@ REGISTRY: dict[str, type[Transform]] = {}
 def register(cls: type[Transform]) -> type[Transform]:
     REGISTRY[cls.id] = cls
     return cls
+
+
+from transforms import permissions  # noqa: E402, F401  (registers itself)

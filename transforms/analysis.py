@@ -1,0 +1,588 @@
+"""What each job's steps need from the GITHUB_TOKEN: one analysis, shared by transforms.
+
+`analyse_workflow(doc, repo)` is computed once per workflow text and cached on the repo
+context; `permissions` turns it into `permissions:` blocks, `fork-guard` uses it to find the
+steps that cannot work on a fork pull request.
+
+Where needs come from (all knowledge is data in `transforms/data/`):
+- actions (`uses: owner/repo[/path]@ref`): `actions.yml`, plus the repo's own entries;
+- `run:` scripts: `gh` commands (`gh_commands.yml`), `gh api` / curl to api.github.com
+  (`rest_endpoints.yml`), git push, docker push to ghcr.io, ... (`run_commands.yml`);
+- `actions/github-script`: octokit calls in the script (`rest_endpoints.yml`);
+- local composite actions and local reusable workflows, recursively.
+A command only counts when the token it uses is the GITHUB_TOKEN: a PAT needs nothing from it.
+Whatever cannot be understood makes the step *unknown*, with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shlex
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codemod.document import Document, YamlPath, load_yaml
+
+if TYPE_CHECKING:
+    from codemod.repo import RepoContext
+
+LEVELS = {"none": 0, "read": 1, "write": 2}
+SCOPES = frozenset({
+    "actions", "artifact-metadata", "attestations", "checks", "contents", "deployments",
+    "discussions", "id-token", "issues", "models", "packages", "pages", "pull-requests",
+    "repository-projects", "security-events", "statuses",
+})
+DATA = Path(__file__).parent / "data"
+MAX_DEPTH = 5  # composite actions / reusable workflows nested deeper are left unknown
+
+
+@dataclass(frozen=True)
+class Need:
+    """One scope at one level, and why (`gh release create`, `actions/checkout`)."""
+
+    scope: str
+    level: str  # "read" | "write"
+    reason: str
+
+
+@dataclass
+class StepNeeds:
+    path: YamlPath  # ("jobs", job_id, "steps", index)
+    needs: list[Need] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # why this step is not understood
+    uses_token: bool = False  # the GITHUB_TOKEN reaches this step (env, with, checkout creds)
+    secrets: list[str] = field(default_factory=list)  # names of secrets other than GITHUB_TOKEN
+    unknown_actions: list[str] = field(default_factory=list)  # `owner/repo[/path]` not known
+
+
+@dataclass
+class JobNeeds:
+    path: YamlPath  # ("jobs", job_id)
+    steps: list[StepNeeds] = field(default_factory=list)
+    needs: list[Need] = field(default_factory=list)  # job-level (reusable workflow callee, ...)
+    unknown: list[str] = field(default_factory=list)
+    unknown_actions: list[str] = field(default_factory=list)
+
+    @property
+    def understood(self) -> bool:
+        return not self.unknown and not any(s.unknown for s in self.steps)
+
+    def all_needs(self) -> list[Need]:
+        return [*self.needs, *(n for s in self.steps for n in s.needs)]
+
+    def reasons(self) -> list[str]:
+        return [*self.unknown, *(r for s in self.steps for r in s.unknown)]
+
+    def scopes(self) -> dict[str, str]:
+        """The strongest level per scope (`contents: write` wins over `contents: read`)."""
+        out: dict[str, str] = {}
+        for need in self.all_needs():
+            if LEVELS[need.level] > LEVELS.get(out.get(need.scope, "none"), 0):
+                out[need.scope] = need.level
+        return out
+
+    def reason_for(self, scope: str, level: str) -> str:
+        return next((n.reason for n in self.all_needs() if (n.scope, n.level) == (scope, level)),
+                    "")
+
+
+# --- knowledge ------------------------------------------------------------------------------
+def load_data(name: str) -> Any:
+    path = DATA / name
+    if not path.is_file():
+        return {}
+    return load_yaml(path.read_text(encoding="utf-8"))
+
+
+@dataclass
+class Knowledge:
+    actions: dict[str, dict[str, Any]]
+    gh: dict[str, Any]
+    rest: dict[str, Any]
+    run_commands: list[dict[str, Any]]
+
+
+@lru_cache(maxsize=1)
+def builtin_knowledge() -> Knowledge:
+    return Knowledge(
+        actions={k.lower(): v for k, v in (load_data("actions.yml") or {}).items()},
+        gh=load_data("gh_commands.yml").get("commands", {}),
+        rest=load_data("rest_endpoints.yml"),
+        run_commands=[
+            {**rule, "regex": re.compile(rule["pattern"])}
+            for rule in load_data("run_commands.yml") or []
+        ],
+    )
+
+
+def knowledge_for(config: dict[str, Any]) -> Knowledge:
+    """The built-in knowledge plus the repo's own `permissions: actions:` entries."""
+    base = builtin_knowledge()
+    section = config.get("permissions")
+    extra = section.get("actions") if isinstance(section, dict) else None
+    if not isinstance(extra, dict) or not extra:
+        return base
+    actions = {**base.actions, **{k.lower(): v for k, v in extra.items() if isinstance(v, dict)}}
+    return Knowledge(actions, base.gh, base.rest, base.run_commands)
+
+
+def needs_from(block: Any, reason: str) -> list[Need]:
+    """Needs from a `{scope: level}` mapping (the knowledge's or a `permissions:` block)."""
+    if not isinstance(block, dict):
+        return []
+    return [
+        Need(str(scope), str(level), reason)
+        for scope, level in block.items()
+        if str(scope) in SCOPES and str(level) in ("read", "write")
+    ]
+
+
+# --- tokens ---------------------------------------------------------------------------------
+_GITHUB_TOKEN = re.compile(r"github\.token\b|secrets\.github_token\b", re.IGNORECASE)
+_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+_SECRET = re.compile(r"secrets\.([A-Za-z_][A-Za-z0-9_]*)|secrets\[\s*'([^']+)'\s*\]")
+_ENV_REF = re.compile(r"\benv\.([A-Za-z_][A-Za-z0-9_]*)")
+_INPUT_REF = re.compile(r"\binputs\.([A-Za-z_][A-Za-z0-9_-]*)")
+GITHUB, OTHER = "github", "other"
+
+
+@dataclass
+class Scope:
+    """What a step sees: its environment, the inputs of the composite it is in, and what
+    earlier steps of the job left behind (persisted checkout credentials, a ghcr.io login)."""
+
+    env: dict[str, Any]
+    inputs: dict[str, Any] = field(default_factory=dict)
+    parent: Scope | None = None
+    checkout_token: bool = False
+    ghcr_login: bool = False
+
+    def token_kind(self, value: Any) -> str | None:
+        """GITHUB when `value` is (or resolves to) the GITHUB_TOKEN, OTHER for any other
+        credential, None when there is nothing."""
+        if value is None or value == "" or isinstance(value, bool | int | float):
+            return None
+        text = str(value)
+        if _GITHUB_TOKEN.search(text):
+            return GITHUB
+        for name in _ENV_REF.findall(text):
+            if self.token_kind(self.env.get(name)) == GITHUB:
+                return GITHUB
+        for name in _INPUT_REF.findall(text):
+            if name in self.inputs and self.parent is not None:
+                if self.parent.token_kind(self.inputs[name]) == GITHUB:
+                    return GITHUB
+        return OTHER
+
+    def token_in_env(self) -> list[str]:
+        return [k for k, v in self.env.items() if self.token_kind(v) == GITHUB]
+
+
+def secret_names(*values: Any) -> list[str]:
+    names: list[str] = []
+    for value in values:
+        for text in _strings(value):
+            for a, b in _SECRET.findall(text):
+                name = a or b
+                if name.upper() != "GITHUB_TOKEN" and name not in names:
+                    names.append(name)
+    return names
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _env(value: Any) -> dict[str, Any]:
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+# --- actions --------------------------------------------------------------------------------
+def action_key(uses: str) -> str:
+    return uses.split("@", 1)[0].lower().rstrip("/")
+
+
+def _condition_holds(condition: dict[str, Any], with_: dict[str, Any]) -> bool | None:
+    """True/False, or None when the input is an expression decided at run time."""
+    value = with_.get(condition.get("input", ""))
+    if isinstance(value, str) and "${{" in value:
+        return None
+    text = "" if value is None else str(value).lower()
+    if "equals" in condition:
+        return text == str(condition["equals"]).lower()
+    if condition.get("set"):
+        return text != ""
+    if condition.get("unset"):
+        return text == ""
+    return False
+
+
+class Analyser:
+    def __init__(self, repo: RepoContext, knowledge: Knowledge) -> None:
+        self.repo = repo
+        self.kb = knowledge
+
+    # steps --------------------------------------------------------------------------------
+    def step(self, step: Any, path: YamlPath, scope: Scope, depth: int = 0) -> StepNeeds:
+        result = StepNeeds(path)
+        if not isinstance(step, dict):
+            return result
+        env = {**scope.env, **_env(step.get("env"))}
+        inner = Scope(env, scope.inputs, scope.parent, scope.checkout_token, scope.ghcr_login)
+        with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
+        result.secrets = secret_names(env, with_, step.get("run"))
+        result.uses_token = bool(inner.token_in_env()) or any(
+            inner.token_kind(v) == GITHUB for v in with_.values()
+        ) or (isinstance(step.get("run"), str) and bool(_GITHUB_TOKEN.search(step["run"])))
+        uses = step.get("uses")
+        if isinstance(uses, str):
+            self.uses(uses.strip(), with_, inner, result, depth)
+        elif isinstance(step.get("run"), str):
+            self.run(step["run"], inner, result)
+        return result
+
+    def uses(self, uses: str, with_: dict, scope: Scope, result: StepNeeds, depth: int) -> None:
+        if "${{" in uses:
+            result.unknown.append(f"action chosen at run time: {uses}")
+        elif uses.startswith("docker://"):
+            if scope.token_in_env():
+                result.unknown.append(f"{uses} gets the GITHUB_TOKEN through its environment")
+        elif uses.startswith("./"):
+            self.local_action(uses, with_, scope, result, depth)
+        else:
+            self.remote_action(uses, with_, scope, result)
+
+    def remote_action(self, uses: str, with_: dict, scope: Scope, result: StepNeeds) -> None:
+        key = action_key(uses)
+        entry = self.kb.actions.get(key)
+        if entry is None:
+            result.unknown.append(f"unknown action {uses}")
+            result.unknown_actions.append(key)
+            return
+        token: str | None = GITHUB  # no token input: the action's needs always apply
+        if entry.get("token_input"):
+            given = with_.get(entry["token_input"])
+            token = GITHUB if given is None else scope.token_kind(given)
+            result.uses_token = result.uses_token or token == GITHUB
+        elif entry.get("token_env"):
+            token = scope.token_kind(scope.env.get(entry["token_env"]))
+        needs = needs_from(entry.get("permissions"), key)
+        for condition in entry.get("when") or []:
+            holds = _condition_holds(condition, with_)
+            if holds is not False:
+                suffix = "" if holds else f" (if {condition.get('input')} is set so)"
+                needs += needs_from(condition.get("permissions"), key + suffix)
+        if token != GITHUB:  # a PAT or App token: only OIDC still comes from the job
+            needs = [n for n in needs if n.scope == "id-token"]
+        result.needs += needs
+
+    def local_action(
+        self, uses: str, with_: dict, scope: Scope, result: StepNeeds, depth: int
+    ) -> None:
+        doc = self.repo.local_action(uses)
+        if doc is None:
+            result.unknown.append(f"local action {uses} not found or unreadable")
+            return
+        meta = doc.data
+        runs = meta.get("runs") if isinstance(meta.get("runs"), dict) else {}
+        inputs = meta.get("inputs") if isinstance(meta.get("inputs"), dict) else {}
+        values = {
+            name: with_.get(name, (spec or {}).get("default") if isinstance(spec, dict) else None)
+            for name, spec in inputs.items()
+        }
+        if runs.get("using") != "composite":
+            gets_token = scope.token_in_env() or any(
+                scope.token_kind(v) == GITHUB for v in values.values()
+            )
+            if gets_token:
+                result.unknown.append(f"local action {uses} ({runs.get('using')}) gets the "
+                                      "GITHUB_TOKEN; add it to .github/gha-fix.yml")
+            return
+        if depth >= MAX_DEPTH:
+            result.unknown.append(f"local action {uses} nests too deep")
+            return
+        inner = Scope(dict(scope.env), values, scope, scope.checkout_token, scope.ghcr_login)
+        for index, step in enumerate(runs.get("steps") or []):
+            sub = self.step(step, (*result.path, index), inner, depth + 1)
+            self.track(step, inner)
+            result.needs += [Need(n.scope, n.level, f"{uses}: {n.reason}") for n in sub.needs]
+            result.unknown += [f"{uses}: {r}" for r in sub.unknown]
+            result.unknown_actions += sub.unknown_actions
+            result.uses_token = result.uses_token or sub.uses_token
+
+    # run scripts ----------------------------------------------------------------------------
+    def run(self, script: str, scope: Scope, result: StepNeeds) -> None:
+        lines = _commands(script)
+        token_vars = scope.token_in_env()
+        script_has_token = bool(_GITHUB_TOKEN.search(script))
+        gh_token = scope.token_kind(scope.env.get("GH_TOKEN") or scope.env.get("GITHUB_TOKEN"))
+        gh_uses_github = gh_token == GITHUB or (gh_token is None and script_has_token)
+        recognised = False
+        for line in lines:
+            for match in _GH.finditer(line):
+                recognised = True
+                if gh_uses_github:
+                    self.gh(line[match.start():], result)
+            if _API_URL.search(line) and (script_has_token or token_vars) and _AUTH.search(line):
+                recognised = True
+                self.curl(line, result)
+            for rule in self.kb.run_commands:
+                if not rule["regex"].search(line):
+                    continue
+                recognised = True
+                mode = rule.get("token")
+                applies = (
+                    mode == "always"
+                    or (mode == "env" and bool(token_vars or script_has_token))
+                    or (mode == "checkout" and (scope.checkout_token or script_has_token))
+                    or (mode == "ghcr" and scope.ghcr_login)
+                )
+                if applies:
+                    result.needs += needs_from(rule["permissions"], rule["reason"])
+        if (token_vars or script_has_token) and not recognised:
+            what = lines[0].split()[0] if lines and lines[0].split() else "the script"
+            result.unknown.append(
+                f"the GITHUB_TOKEN is passed to a command gha-fix cannot analyse ({what})"
+            )
+
+    def gh(self, command: str, result: StepNeeds) -> None:
+        words = [w for w in _split(command)[1:]]
+        args = [w for w in words if not w.startswith("-")]
+        if args[:1] == ["api"]:
+            self.gh_api(words[1:], result)
+            return
+        for size in (2, 1):
+            key = " ".join(args[:size])
+            if key in self.kb.gh:
+                entry = self.kb.gh[key]
+                if entry == "unknown":
+                    result.unknown.append(f"gh {key} (not possible with the GITHUB_TOKEN)")
+                else:
+                    result.needs += needs_from(entry, f"gh {key}")
+                return
+        result.unknown.append(f"gh {' '.join(args[:2])} is not in the knowledge base")
+
+    def gh_api(self, words: list[str], result: StepNeeds) -> None:
+        method, path = "GET", None
+        fields = False
+        i = 0
+        while i < len(words):
+            word = words[i]
+            if word in ("-X", "--method") and i + 1 < len(words):
+                method, i = words[i + 1].upper(), i + 2
+                continue
+            if word.startswith("--method="):
+                method = word.split("=", 1)[1].upper()
+            elif word in ("-f", "-F", "--field", "--raw-field", "--input"):
+                fields = True
+                i += 1
+            elif word in ("-H", "--header", "-q", "--jq", "-t", "--template", "--hostname",
+                          "--cache", "-p", "--preview"):
+                i += 1
+            elif not word.startswith("-") and path is None:
+                path = word
+            i += 1
+        if fields and method == "GET" and not any(w in ("-X", "--method") for w in words):
+            method = "POST"
+        self.endpoint(method, path or "", f"gh api {method} {path}", result)
+
+    def curl(self, line: str, result: StepNeeds) -> None:
+        match = _API_URL.search(line)
+        method = "GET"
+        found = re.search(r"(?:-X|--request)\s*['\"]?([A-Za-z]+)", line)
+        if found:
+            method = found.group(1).upper()
+        elif re.search(r"\s(?:-d|--data\S*|-F|--form)\b", line):
+            method = "POST"
+        path = match.group(1) if match else ""
+        self.endpoint(method, path, f"{method} api.github.com/{path.split('?')[0]}", result)
+
+    def endpoint(self, method: str, path: str, reason: str, result: StepNeeds) -> None:
+        needs = rest_needs(self.kb.rest, method, path, reason)
+        if needs is None:
+            result.unknown.append(f"{reason}: endpoint not understood")
+        else:
+            result.needs += needs
+
+    # github-script -------------------------------------------------------------------------
+    def github_script(self, script: str, result: StepNeeds) -> None:
+        if "github.graphql" in script:
+            result.unknown.append("actions/github-script calls github.graphql")
+        octokit = self.kb.rest.get("octokit", {})
+        for area, method in _OCTOKIT.findall(script):
+            needs = octokit_needs(octokit, area, method)
+            if needs is None:
+                result.unknown.append(f"github-script: github.rest.{area}.{method} not understood")
+            else:
+                result.needs += needs
+        for method, path in _REQUEST.findall(script):
+            self.endpoint(method.upper(), path, f"github.request {method} {path}", result)
+        if re.search(r"\brequire\(\s*['\"]\.", script) or "import(" in script:
+            result.unknown.append("actions/github-script loads a script file gha-fix cannot read")
+
+    # bookkeeping between steps -----------------------------------------------------------
+    def track(self, step: Any, scope: Scope) -> None:
+        """Remember what a step leaves for later ones (checkout credentials, ghcr login)."""
+        if not isinstance(step, dict) or not isinstance(step.get("uses"), str):
+            run = step.get("run") if isinstance(step, dict) else None
+            if isinstance(run, str) and re.search(r"docker\s+login\s+\S*ghcr\.io", run) and (
+                _GITHUB_TOKEN.search(run) or scope.token_in_env()
+            ):
+                scope.ghcr_login = True
+            return
+        key = action_key(step["uses"])
+        with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
+        if key == "actions/checkout":
+            persist = str(with_.get("persist-credentials", "true")).lower() != "false"
+            token = with_.get("token")
+            scope.checkout_token = persist and (token is None or scope.token_kind(token) == GITHUB)
+        elif key == "docker/login-action":
+            if "ghcr.io" in str(with_.get("registry", "")) and scope.token_kind(
+                    with_.get("password")) == GITHUB:
+                scope.ghcr_login = True
+
+    # jobs ----------------------------------------------------------------------------------
+    def job(self, job_id: str, job: Any, workflow_env: dict, depth: int = 0) -> JobNeeds:
+        result = JobNeeds(("jobs", job_id))
+        if not isinstance(job, dict):
+            return result
+        if isinstance(job.get("uses"), str):
+            self.reusable(job["uses"].strip(), result, depth)
+            return result
+        scope = Scope({**workflow_env, **_env(job.get("env"))})
+        steps = job.get("steps") if isinstance(job.get("steps"), list) else []
+        for index, step in enumerate(steps):
+            needs = self.step(step, ("jobs", job_id, "steps", index), scope)
+            if isinstance(step, dict) and action_key(str(step.get("uses", ""))) == (
+                    "actions/github-script") and isinstance(step.get("with"), dict):
+                with_ = step["with"]
+                token = with_.get("github-token")
+                if token is None or scope.token_kind(token) == GITHUB:
+                    self.github_script(str(with_.get("script", "")), needs)
+            result.steps.append(needs)
+            result.unknown_actions += needs.unknown_actions
+            self.track(step, scope)
+        return result
+
+    def reusable(self, uses: str, result: JobNeeds, depth: int) -> None:
+        if not uses.startswith("./"):
+            key = action_key(uses)
+            entry = self.kb.actions.get(key)
+            if entry is None:
+                result.unknown.append(f"remote reusable workflow {uses}")
+                result.unknown_actions.append(key)
+            else:
+                result.needs += needs_from(entry.get("permissions"), key)
+            return
+        callee = self.repo.local_workflow(uses)
+        if callee is None:
+            result.unknown.append(f"reusable workflow {uses} not found or unreadable")
+            return
+        if depth >= MAX_DEPTH:
+            result.unknown.append(f"reusable workflow {uses} nests too deep")
+            return
+        data = callee.data
+        top = data.get("permissions")
+        env = _env(data.get("env"))
+        jobs = data.get("jobs") if isinstance(data.get("jobs"), dict) else {}
+        for callee_id, callee_job in jobs.items():
+            declared = callee_job.get("permissions") if isinstance(callee_job, dict) else None
+            declared = declared if declared is not None else top
+            if isinstance(declared, dict):  # a callee asks for exactly this; grant at least it
+                result.needs += needs_from(declared, f"{uses} (job {callee_id})")
+                continue
+            if isinstance(declared, str):
+                result.unknown.append(f"{uses} job {callee_id} asks for {declared}")
+                continue
+            sub = self.job(str(callee_id), callee_job, env, depth + 1)
+            result.needs += [Need(n.scope, n.level, f"{uses}: {n.reason}")
+                             for n in sub.all_needs()]
+            result.unknown += [f"{uses}: {r}" for r in sub.reasons()]
+            result.unknown_actions += sub.unknown_actions
+
+
+# --- tables ---------------------------------------------------------------------------------
+_GH = re.compile(r"(?:^|(?<=[\s;&|(`]))gh\s+(?=[a-z])")
+_API_URL = re.compile(r"api\.github\.com/([^\s'\"\\]*)")
+_AUTH = re.compile(r"authorization|-u\s|--user\b|\btoken\b", re.IGNORECASE)
+_OCTOKIT = re.compile(r"\bgithub\.(?:rest\.)?([a-zA-Z]+)\.([a-zA-Z]+)\s*[(,)]")
+_REQUEST = re.compile(r"github\.request\(\s*['\"`]([A-Za-z]+)\s+([^'\"`]+)['\"`]")
+_NO_API = frozenset({"graphql", "paginate", "request", "hook", "log", "auth"})
+_READ = re.compile(r"(get|list|check|compare|download|search)[A-Z]|(get|list)$")
+
+
+def rest_needs(rest: dict[str, Any], method: str, path: str, reason: str) -> list[Need] | None:
+    """Needs of a REST call, or None when the path cannot be classified."""
+    path = path.split("?")[0].lstrip("/")
+    if path.startswith("graphql"):
+        return None
+    parts = path.split("/")
+    if parts[0] != "repos":
+        return [] if parts[0] in ("user", "users", "search", "rate_limit", "meta", "emojis",
+                                  "licenses", "gitignore", "markdown", "octocat") else None
+    if len(parts) < 4:
+        return [] if method in ("GET", "HEAD") and len(parts) == 3 else None
+    rest_of = "/".join(parts[3:])
+    for rule in rest.get("special", []):
+        if rule["method"] == method and re.fullmatch(rule["path"], rest_of):
+            return needs_from(rule["permissions"], reason)
+    scope = rest.get("paths", {}).get(parts[3])
+    if scope is None:
+        return None
+    if scope == "metadata":
+        return []
+    return [Need(scope, "read" if method in ("GET", "HEAD") else "write", reason)]
+
+
+def octokit_needs(octokit: dict[str, Any], area: str, method: str) -> list[Need] | None:
+    if area in _NO_API or area == "context":
+        return []
+    reason = f"github.rest.{area}.{method}"
+    exact = octokit.get("methods", {}).get(f"{area}.{method}")
+    if exact is not None:
+        return needs_from(exact, reason)
+    scope = octokit.get("areas", {}).get(area)
+    if scope is None:
+        return None
+    if scope == "none":
+        return []
+    return [Need(scope, "read" if _READ.match(method) else "write", reason)]
+
+
+def _commands(script: str) -> list[str]:
+    """Script lines with continuations joined and comment lines dropped."""
+    joined = re.sub(r"\\\r?\n", " ", script)
+    return [line.strip() for line in joined.splitlines()
+            if line.strip() and not line.strip().startswith("#")]
+
+
+def _split(command: str) -> list[str]:
+    command = re.split(r"\s(?:&&|\|\||\||;)\s|\)|`", command)[0]
+    try:
+        return shlex.split(command, comments=True)
+    except ValueError:
+        return command.split()
+
+
+# --- entry point ----------------------------------------------------------------------------
+def analyse_workflow(doc: Document, repo: RepoContext) -> dict[str, JobNeeds]:
+    """JobNeeds for every job of `doc`, computed once per text and repo."""
+    key = "analysis:" + hashlib.blake2b(doc.text.encode(), digest_size=16).hexdigest()
+    cached = repo.cache.get(key)
+    if cached is None:
+        analyser = Analyser(repo, knowledge_for(repo.config))
+        data = doc.data
+        env = _env(data.get("env"))
+        jobs = data.get("jobs") if isinstance(data.get("jobs"), dict) else {}
+        cached = {str(job_id): analyser.job(str(job_id), job, env) for job_id, job in jobs.items()}
+        repo.cache[key] = cached
+    return cached

@@ -1,0 +1,189 @@
+"""`permissions`: give every job exactly the GITHUB_TOKEN scopes its steps need.
+
+Why: a job whose token lacks a scope fails with `403 Resource not accessible by integration`
+(a repo or org with the restricted default, or a `permissions:` block that forgot one); a
+token with more scopes than needed is what an attacker inherits from a compromised step.
+
+What it writes: a read-only top-level block (`contents: read`, or `{}` when no job reads the
+repository) and a job-level block for each job that needs more, each write scope with a
+trailing comment naming the step that needs it (`contents: write  # gh release create`).
+Existing blocks get missing scopes added and unneeded ones removed.
+
+When it cannot be sure (an unknown action, a script it cannot read, a remote reusable
+workflow), the job is left as is and reported; the top-level block is then not restricted
+either, unless every such job has a block of its own.  Reusable workflows (`workflow_call`)
+are left to their callers: a callee that asks for more than it is given fails to start.
+
+Fix safety: adding blocks or scopes is safe; removing granted scopes is safe only because it
+is done for jobs whose every step is understood; nothing is removed from other jobs.
+Options (`permissions:` in .github/gha-fix.yml): `comments: false` drops the "why" comments;
+`actions: {owner/repo: {permissions: {...}, token_input: ..., source: ...}}` adds knowledge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from codemod.document import Document
+from codemod.edits import Commented, ReplaceValue, SetKey
+from codemod.model import Fix, Note
+from codemod.repo import RepoContext
+from codemod.transform import Transform
+from transforms import register
+from transforms.analysis import LEVELS, JobNeeds, analyse_workflow
+
+TOP_BEFORE = ("env", "defaults", "concurrency", "jobs")
+JOB_AFTER = ("runs-on",)
+JOB_BEFORE = ("environment", "concurrency", "outputs", "env", "defaults", "strategy",
+              "container", "services", "timeout-minutes", "continue-on-error", "steps", "uses",
+              "with", "secrets")
+
+
+def granted(block: Any) -> dict[str, str] | None:
+    """A `permissions:` value as {scope: level}; None for `read-all`/`write-all`/odd values."""
+    if block is None:
+        return None
+    if isinstance(block, dict):
+        return {str(k): str(v) for k, v in block.items() if str(v) in ("read", "write")}
+    return None
+
+
+def covers(grant: dict[str, str], needs: dict[str, str]) -> bool:
+    return all(LEVELS.get(grant.get(s, "none"), 0) >= LEVELS[lvl] for s, lvl in needs.items())
+
+
+def triggers(on: Any) -> set[str]:
+    if isinstance(on, str):
+        return {on}
+    if isinstance(on, list):
+        return {str(t) for t in on}
+    if isinstance(on, dict):
+        return {str(t) for t in on}
+    return set()
+
+
+def describe(block: dict[str, str]) -> str:
+    return ", ".join(f"{s}: {lvl}" for s, lvl in block.items()) or "none"
+
+
+@register
+class Permissions(Transform):
+    id = "permissions"
+    summary = "minimal GITHUB_TOKEN permissions per job, computed from what its steps do"
+    fix_safety = "safe (scopes are removed only from jobs whose every step is understood)"
+
+    def run(self, doc: Document, repo: RepoContext) -> Iterable[Fix | Note]:
+        data = doc.data
+        jobs = data.get("jobs")
+        if not isinstance(jobs, dict) or not jobs:
+            return
+        if "workflow_call" in triggers(data.get("on")):
+            yield Note(self.id, ("on",), "reusable workflow: its callers decide its "
+                       "permissions (a callee asking for more fails to start); left as is")
+            return
+        analysis = analyse_workflow(doc, repo)
+        own = {job_id: isinstance(job, dict) and "permissions" in job
+               for job_id, job in jobs.items()}
+        inheriting = [j for j in analysis if not own[j]]
+        free_top = all(analysis[j].understood for j in inheriting)
+        top = data.get("permissions")
+        top_grant = granted(top)
+
+        new_top: dict[str, str] | None = top_grant
+        if free_top:
+            reads = any("contents" in analysis[j].scopes() for j in analysis)
+            wanted = {"contents": "read"} if reads else {}
+            needs_of_inheriting = [analysis[j].scopes() for j in inheriting]
+            keep = top_grant is not None and all(v == "read" for v in top_grant.values()) and all(
+                covers(top_grant, n) for n in needs_of_inheriting)
+            if not keep:
+                new_top = wanted
+                yield self.top_fix(top, wanted)
+        for job_id, needs in analysis.items():
+            job = jobs[job_id]
+            if not isinstance(job, dict):
+                continue
+            if not needs.understood:
+                yield self.unknown_note(job_id, needs, own[job_id], doc)
+                if own[job_id]:
+                    fix = self.add_missing(job_id, job.get("permissions"), needs)
+                    if fix is not None:
+                        yield fix
+                continue
+            fix = self.job_fix(job_id, job, needs, new_top)
+            if fix is not None:
+                yield fix
+
+    # fixes -----------------------------------------------------------------------------
+    def value(self, block: dict[str, str], needs: JobNeeds | None) -> dict[str, Any]:
+        """A block to write, write scopes commented with the reason (unless turned off)."""
+        out: dict[str, Any] = {}
+        for scope, level in block.items():
+            reason = needs.reason_for(scope, level) if needs is not None else ""
+            if level == "write" and reason and self.options.get("comments", True):
+                out[scope] = Commented(level, reason)
+            else:
+                out[scope] = level
+        return out
+
+    def top_fix(self, top: Any, wanted: dict[str, str]) -> Fix:
+        if top is None:
+            op: Any = SetKey((), "permissions", wanted, before=TOP_BEFORE)
+            message = f"add a read-only top-level permissions block ({describe(wanted)})"
+        else:
+            op = ReplaceValue(("permissions",), wanted)
+            was = top if isinstance(top, str) else describe(granted(top) or {})
+            message = f"reduce top-level permissions ({was}) to {describe(wanted)}"
+        return Fix(self.id, ("permissions",) if top is not None else (), message, (op,))
+
+    def job_fix(self, job_id: str, job: dict, needs: JobNeeds,
+                inherited: dict[str, str] | None) -> Fix | None:
+        scopes = needs.scopes()
+        wanted = dict(sorted(scopes.items()))
+        path = ("jobs", job_id)
+        if "permissions" not in job:
+            if inherited is not None and covers(inherited, scopes) and (
+                    not any(lvl == "write" for lvl in inherited.values())):
+                return None
+            op: Any = SetKey(path, "permissions", self.value(wanted, needs),
+                             after=JOB_AFTER, before=JOB_BEFORE)
+            return Fix(self.id, path, f"job {job_id}: add permissions ({describe(wanted)})",
+                       (op,), details={"permissions": wanted})
+        current = job["permissions"]
+        grant = granted(current)
+        if grant is not None and grant == scopes and len(grant) == len(current or {}):
+            return None
+        if grant is not None:  # keep the block's order; new scopes go at the end
+            ordered = {s: scopes[s] for s in grant if s in scopes}
+            ordered.update({s: lvl for s, lvl in wanted.items() if s not in ordered})
+            wanted = ordered
+        was = current if isinstance(current, str) else describe(grant or {})
+        op = ReplaceValue((*path, "permissions"), self.value(wanted, needs))
+        return Fix(self.id, path,
+                   f"job {job_id}: permissions ({was}) → exactly what it needs ({describe(wanted)})",
+                   (op,), details={"permissions": wanted})
+
+    def add_missing(self, job_id: str, current: Any, needs: JobNeeds) -> Fix | None:
+        """For a job not fully understood: only add the scopes its known steps need."""
+        grant = granted(current)
+        if grant is None:
+            return None
+        missing = {s: lvl for s, lvl in needs.scopes().items()
+                   if LEVELS.get(grant.get(s, "none"), 0) < LEVELS[lvl]}
+        if not missing:
+            return None
+        path = ("jobs", job_id, "permissions")
+        ops = tuple(SetKey(path, s, self.value({s: lvl}, needs)[s]) for s, lvl in missing.items())
+        return Fix(self.id, ("jobs", job_id),
+                   f"job {job_id}: add missing scopes ({describe(missing)})", ops,
+                   details={"permissions": missing})
+
+    def unknown_note(self, job_id: str, needs: JobNeeds, has_block: bool, doc: Document) -> Note:
+        reason = needs.reasons()[0]
+        hint = " (add it to .github/gha-fix.yml)" if needs.unknown_actions else ""
+        more = len(needs.reasons()) - 1
+        extra = f" and {more} more" if more > 0 else ""
+        return Note(self.id, ("jobs", job_id),
+                    f"job {job_id} left as is: {reason}{extra}{hint}",
+                    details={"unknown_actions": sorted(set(needs.unknown_actions))})
