@@ -170,9 +170,9 @@ class Document:
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else 0
-            reason = (exc.problem or exc.context or "invalid YAML").strip()
             if "expected a single document" in str(exc):
-                reason = "several YAML documents in one file"
+                raise DocumentError("several YAML documents in one file", line) from None
+            reason = (exc.problem or exc.context or "invalid YAML").strip()
             raise DocumentError(f"invalid YAML: {reason}", line) from None
         except Exception as exc:  # the composer also raises plain errors on odd input
             raise DocumentError(f"invalid YAML: {exc}", 0) from None

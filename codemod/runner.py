@@ -98,7 +98,15 @@ def process_document(
     for transform in transforms:
         seen = doc
         due: list[tuple[Fix, int]] = []
-        for item in transform.run(seen, repo):
+        try:
+            items = list(transform.run(seen, repo))
+        except Exception as exc:  # a bug in one transform must not stop the others
+            # the exception's text is not shown: it could hold a value from the file
+            result.error = (f"{doc.path}:0: internal error in transform {transform.id} "
+                            f"({type(exc).__name__}); this file was left as is")
+            return FileResult(doc.path, original=result.original, new=result.original,
+                              error=result.error)
+        for item in items:
             line = seen.line_of(item.path)
             if isinstance(item, Note):
                 if not suppressed(seen, item):
@@ -183,4 +191,44 @@ def process_repo(
             except OSError as exc:
                 file_result.error = f"{shown}:0: cannot write: {exc.strerror or exc}"
         result.files.append(file_result)
+    result.files += process_other_files(repo, chosen, options, result)
     return result
+
+
+def process_other_files(
+    repo: RepoContext, transforms: Sequence[Transform], options: RunOptions, done: RepoResult
+) -> list[FileResult]:
+    """The whole-file edits of `Transform.run_repo` (files other than workflows)."""
+
+    def allowed(fix: Fix) -> bool:
+        return fix.safety is Safety.SAFE or options.unsafe_fixes
+
+    results: list[FileResult] = []
+    taken = {f.path for f in done.files}
+    for transform in transforms:
+        try:
+            edits = list(transform.run_repo(repo, allowed))
+        except Exception as exc:  # as in process_document: the text could hold a value
+            done.error = done.error or (f"{repo.root}:0: internal error in transform "
+                                        f"{transform.id} ({type(exc).__name__}); other files "
+                                        "left as is")
+            continue
+        for edit in edits:
+            result = FileResult(edit.path, original=edit.original, new=edit.new)
+            for fix, line in edit.fixes:
+                status = Status.APPLIED if allowed(fix) else Status.HELD_BACK
+                result.fixes.append(FixResult(fix, status, line))
+            if edit.path in taken:  # another transform already rewrote it: keep it simple
+                result.new = result.original
+                result.fixes = [FixResult(r.fix, Status.FAILED, r.line, "file already edited")
+                                for r in result.fixes]
+            taken.add(edit.path)
+            path = repo.root / edit.path
+            if options.write and result.changed:
+                try:
+                    write_atomic(path.resolve(), result.new)
+                    result.written = True
+                except OSError as exc:
+                    result.error = f"{edit.path}:0: cannot write: {exc.strerror or exc}"
+            results.append(result)
+    return results

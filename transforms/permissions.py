@@ -94,10 +94,9 @@ class Permissions(Transform):
         if free_top:
             reads = any("contents" in analysis[j].scopes() for j in analysis)
             wanted = {"contents": "read"} if reads else {}
-            needs_of_inheriting = [analysis[j].scopes() for j in inheriting]
-            keep = top_grant is not None and all(v == "read" for v in top_grant.values()) and all(
-                covers(top_grant, n) for n in needs_of_inheriting)
-            if not keep:
+            # a read-only block stays: jobs that need more get blocks of their own
+            keep = top_grant is not None and all(v == "read" for v in top_grant.values())
+            if not keep and top_grant != wanted:
                 new_top = wanted
                 yield self.top_fix(top, wanted)
         for job_id, needs in analysis.items():
