@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -82,7 +83,7 @@ def plain(value: Any) -> Any:
 
 
 def op_path(op: Operation) -> YamlPath:
-    return op.path + (op.key,) if isinstance(op, SetKey | RemoveKey) else op.path
+    return (*op.path, op.key) if isinstance(op, SetKey | RemoveKey) else op.path
 
 
 # --- the expected data ----------------------------------------------------------------------
@@ -563,7 +564,7 @@ def format_path(path: YamlPath) -> str:
 
 def apply_splices(text: str, splices: list[Splice]) -> str:
     ordered = sorted(splices, key=lambda s: (s.start, s.end))
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in pairwise(ordered):
         if b.start < a.end:
             raise EditError("overlapping edits")
     out = []

@@ -74,7 +74,8 @@ def summary(results: Sequence[RepoResult]) -> dict[str, Any]:
 def summary_line(results: Sequence[RepoResult], verb: str) -> str:
     s = summary(results)
     fixes = s["fixes"]
-    parts = [f"{fixes.get('applied', 0)} fixes {verb} in {s['files_changed']} of {s['files']} files"]
+    changed = f"{s['files_changed']} of {s['files']} files"
+    parts = [f"{fixes.get('applied', 0)} fixes {verb} in {changed}"]
     if fixes.get("held-back"):
         parts.append(f"{fixes['held-back']} unsafe fixes held back (use --unsafe-fixes)")
     if fixes.get("failed"):
@@ -117,3 +118,117 @@ def to_json(results: Sequence[RepoResult]) -> str:
                       "messages": repo.messages, "files": files})
     secrets = [s for r in results for f in r.files for s in f.secrets]
     return redact(json.dumps({"summary": summary(results), "repos": repos}, indent=2), secrets)
+
+
+def unknown_actions(results: Sequence[RepoResult]) -> list[dict[str, Any]]:
+    """Actions the transforms did not know, across all repos: what to add to the config next.
+
+    Read from `Note.details["unknown_actions"]` (a list of `owner/repo`); `count` is how many
+    notes named the action, `repos` in how many repositories.
+    """
+    count: Counter[str] = Counter()
+    repos: dict[str, set[str]] = {}
+    for repo in results:
+        for file in repo.files:
+            for note in file.notes:
+                for action in note.note.details.get("unknown_actions", []):
+                    count[action] += 1
+                    repos.setdefault(action, set()).add(repo.root)
+    return [
+        {"action": action, "count": n, "repos": len(repos[action])}
+        for action, n in sorted(count.items(), key=lambda item: (-item[1], item[0]))
+    ]
+
+
+def repo_report(repo: RepoResult) -> dict[str, Any]:
+    """One repository's line in `--report out.json`."""
+    by_transform: Counter[str] = Counter(
+        r.fix.transform for r in repo.fixes(Status.APPLIED)
+    )
+    return {
+        "root": repo.root,
+        "files": len(repo.files),
+        "files_changed": [f.path for f in repo.files if f.changed],
+        "fixes_by_transform": dict(sorted(by_transform.items())),
+        "fixes_not_applied": dict(Counter(
+            r.status.value for r in repo.fixes() if r.status is not Status.APPLIED
+        )),
+        "notes": sum(len(f.notes) for f in repo.files),
+        "unknown_actions": unknown_actions([repo]),
+        "errors": repo.errors,
+        "branch": repo.branch,
+        "messages": repo.messages,
+    }
+
+
+def bulk_report(results: Sequence[RepoResult]) -> str:
+    """The `--report` file: a summary, the unknown actions of the fleet, one entry per repo."""
+    secrets = [s for r in results for f in r.files for s in f.secrets]
+    report = {
+        "summary": summary(results),
+        "unknown_actions": unknown_actions(results),
+        "repos": [repo_report(r) for r in results],
+    }
+    return redact(json.dumps(report, indent=2), secrets)
+
+
+def summary_table(results: Sequence[RepoResult]) -> Any:
+    """A rich table: one row per repository with something to say, and the totals."""
+    from rich.table import Table
+
+    table = Table(title="gha-fix", show_footer=True, title_justify="left")
+    totals = summary(results)
+    applied = totals["fixes"].get("applied", 0)
+    table.add_column("repository", footer=f"{len(results)} repos")
+    table.add_column("files", justify="right", footer=str(totals["files"]))
+    table.add_column("changed", justify="right", footer=str(totals["files_changed"]))
+    table.add_column("fixes", justify="right", footer=str(applied))
+    table.add_column("notes", justify="right",
+                     footer=str(sum(len(f.notes) for r in results for f in r.files)))
+    table.add_column("errors", justify="right", footer=str(totals["errors"]))
+    table.add_column("branch")
+    quiet = 0
+    for repo in results:
+        fixes = len(repo.fixes(Status.APPLIED))
+        notes = sum(len(f.notes) for f in repo.files)
+        if not (fixes or notes or repo.errors or repo.branch):
+            quiet += 1
+            continue
+        changed = sum(1 for f in repo.files if f.changed)
+        table.add_row(repo.root, str(len(repo.files)), str(changed), str(fixes), str(notes),
+                      str(len(repo.errors)), repo.branch or "")
+    if quiet:
+        table.caption = f"{quiet} repositories with nothing to report are not listed"
+    return table
+
+
+def _escape(value: str, property_: bool = False) -> str:
+    """Workflow-command escaping (actions/toolkit `escapeData` / `escapeProperty`)."""
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_:
+        value = value.replace(":", "%3A").replace(",", "%2C")
+    return value
+
+
+def github_annotations(results: Sequence[RepoResult]) -> list[str]:
+    """`::warning file=...,line=...::message` lines: GitHub shows them on the PR's files."""
+    many = len(results) > 1
+    lines = []
+    for repo in results:
+        for file in repo.files:
+            where = _escape(shown_path(repo, file, many), True)
+            for fix in file.fixes:
+                if fix.status is Status.SUPPRESSED:
+                    continue
+                suffix = _SUFFIX[fix.status].format(reason=fix.reason)
+                message = redact(f"{fix.fix.message}{suffix}", fix.fix.secrets)
+                title = _escape(f"gha-fix {fix.fix.transform}", True)
+                lines.append(f"::warning file={where},line={fix.line},title={title}::"
+                             f"{_escape(message)}")
+            for note in file.notes:
+                title = _escape(f"gha-fix {note.note.transform}", True)
+                lines.append(f"::notice file={where},line={note.line},title={title}::"
+                             f"{_escape(note.note.message)}")
+    for error in error_lines(results):
+        lines.append(f"::error title=gha-fix::{_escape(error)}")
+    return lines

@@ -172,9 +172,9 @@ class Scope:
             if self.token_kind(self.env.get(name)) == GITHUB:
                 return GITHUB
         for name in _INPUT_REF.findall(text):
-            if name in self.inputs and self.parent is not None:
-                if self.parent.token_kind(self.inputs[name]) == GITHUB:
-                    return GITHUB
+            if name in self.inputs and self.parent is not None and (
+                    self.parent.token_kind(self.inputs[name]) == GITHUB):
+                return GITHUB
         return OTHER
 
     def token_in_env(self) -> list[str]:
@@ -445,10 +445,8 @@ class Analyser:
             persist = str(with_.get("persist-credentials", "true")).lower() != "false"
             token = with_.get("token")
             scope.checkout_token = persist and (token is None or scope.token_kind(token) == GITHUB)
-        elif key == "docker/login-action":
-            if "ghcr.io" in str(with_.get("registry", "")) and scope.token_kind(
-                    with_.get("password")) == GITHUB:
-                scope.ghcr_login = True
+        elif key == "docker/login-action" and "ghcr.io" in str(with_.get("registry", "")):
+            scope.ghcr_login = scope.ghcr_login or scope.token_kind(with_.get("password")) == GITHUB
 
     # jobs ----------------------------------------------------------------------------------
     def job(self, job_id: str, job: Any, workflow_env: dict, depth: int = 0) -> JobNeeds:

@@ -159,9 +159,8 @@ class Permissions(Transform):
             wanted = ordered
         was = current if isinstance(current, str) else describe(grant or {})
         op = ReplaceValue((*path, "permissions"), self.value(wanted, needs))
-        return Fix(self.id, path,
-                   f"job {job_id}: permissions ({was}) → exactly what it needs ({describe(wanted)})",
-                   (op,), details={"permissions": wanted})
+        message = f"job {job_id}: permissions ({was}) → what it needs ({describe(wanted)})"
+        return Fix(self.id, path, message, (op,), details={"permissions": wanted})
 
     def add_missing(self, job_id: str, current: Any, needs: JobNeeds) -> Fix | None:
         """For a job not fully understood: only add the scopes its known steps need."""
