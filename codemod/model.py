@@ -41,6 +41,17 @@ class Note:
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
+@dataclass
+class FileEdit:
+    """A whole-file rewrite of a repository file that is not a workflow (a Python script),
+    returned by `Transform.run_repo`: the new text holds exactly the fixes it was allowed."""
+
+    path: str  # relative to the repo root, with forward slashes
+    original: str
+    new: str
+    fixes: list[tuple[Fix, int]]  # each fix (operations empty) and its 1-based line
+
+
 class Status(str, Enum):
     APPLIED = "applied"  # written (or would be, in a dry run)
     HELD_BACK = "held-back"  # unsafe, --unsafe-fixes not given

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from codemod.document import Document
-from codemod.model import Fix, Note
+from codemod.model import FileEdit, Fix, Note
 
 if TYPE_CHECKING:
     from codemod.repo import RepoContext
@@ -30,3 +30,12 @@ class Transform(ABC):
     @abstractmethod
     def run(self, doc: Document, repo: RepoContext) -> Iterable[Fix | Note]:
         """Yield the fixes due in `doc` and notes about what was left alone."""
+
+    def run_repo(self, repo: RepoContext, allowed: Callable[[Fix], bool]) -> Iterable[FileEdit]:
+        """Optional: rewrite other files of the repo (not workflows), e.g. Python scripts.
+
+        `allowed(fix)` says whether a fix may be applied (safe, or --unsafe-fixes given); the
+        returned texts must contain exactly the allowed fixes.  The runner reports every fix
+        (applied or held back), shows the diffs and writes the files atomically.
+        """
+        return ()

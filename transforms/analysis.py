@@ -160,7 +160,7 @@ class Scope:
     checkout_token: bool = False
     ghcr_login: bool = False
 
-    def token_kind(self, value: Any) -> str | None:
+    def token_kind(self, value: Any, depth: int = 0) -> str | None:
         """GITHUB when `value` is (or resolves to) the GITHUB_TOKEN, OTHER for any other
         credential, None when there is nothing."""
         if value is None or value == "" or isinstance(value, bool | int | float):
@@ -168,12 +168,14 @@ class Scope:
         text = str(value)
         if _GITHUB_TOKEN.search(text):
             return GITHUB
+        if depth > 8:  # `X: ${{ env.X }}` and other cycles
+            return OTHER
         for name in _ENV_REF.findall(text):
-            if self.token_kind(self.env.get(name)) == GITHUB:
+            if self.token_kind(self.env.get(name), depth + 1) == GITHUB:
                 return GITHUB
         for name in _INPUT_REF.findall(text):
             if name in self.inputs and self.parent is not None and (
-                    self.parent.token_kind(self.inputs[name]) == GITHUB):
+                    self.parent.token_kind(self.inputs[name], depth + 1) == GITHUB):
                 return GITHUB
         return OTHER
 
@@ -520,13 +522,15 @@ _READ = re.compile(r"(get|list|check|compare|download|search)[A-Z]|(get|list)$")
 
 def rest_needs(rest: dict[str, Any], method: str, path: str, reason: str) -> list[Need] | None:
     """Needs of a REST call, or None when the path cannot be classified."""
-    path = path.split("?")[0].lstrip("/")
+    path = path.strip("'\"").split("?")[0].lstrip("/")
     if path.startswith("graphql"):
         return None
     parts = path.split("/")
     if parts[0] != "repos":
         return [] if parts[0] in ("user", "users", "search", "rate_limit", "meta", "emojis",
                                   "licenses", "gitignore", "markdown", "octocat") else None
+    if len(parts) > 1 and re.search(r"repository\b|REPOSITORY\b|REPO\b", parts[1]):
+        parts.insert(2, "")  # `repos/$GITHUB_REPOSITORY/...`: owner/repo in one segment
     if len(parts) < 4:
         return [] if method in ("GET", "HEAD") and len(parts) == 3 else None
     rest_of = "/".join(parts[3:])
@@ -557,8 +561,10 @@ def octokit_needs(octokit: dict[str, Any], area: str, method: str) -> list[Need]
 
 
 def _commands(script: str) -> list[str]:
-    """Script lines with continuations joined and comment lines dropped."""
+    """Script lines with continuations joined, comment lines dropped and `${{ x }}`
+    written without spaces (so that a URL or a path holding one stays one word)."""
     joined = re.sub(r"\\\r?\n", " ", script)
+    joined = _EXPRESSION.sub(lambda m: "${{" + m.group(1).strip().replace(" ", "") + "}}", joined)
     return [line.strip() for line in joined.splitlines()
             if line.strip() and not line.strip().startswith("#")]
 

@@ -1,0 +1,100 @@
+"""Corpus figures for the permissions transform (for the issue notes, not a test).
+
+    python bench/permissions_report.py            # share of jobs fully understood, reasons
+    python bench/permissions_report.py --zizmor   # + zizmor excessive-permissions before/after
+
+The zizmor run copies the corpus to a temporary folder, applies `permissions` there, and counts
+`excessive-permissions` findings in the original and the fixed copy (`zizmor --offline`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from codemod.document import Document, DocumentError  # noqa: E402
+from codemod.repo import RepoContext, load_config  # noqa: E402
+from codemod.runner import RunOptions, process_repo  # noqa: E402
+from transforms import REGISTRY  # noqa: E402
+from transforms.analysis import analyse_workflow  # noqa: E402
+
+
+def understood(corpus: Path) -> None:
+    jobs = known = 0
+    reasons: Counter[str] = Counter()
+    actions: Counter[str] = Counter()
+    for repo_dir in sorted(p for p in corpus.iterdir() if (p / ".github/workflows").is_dir()):
+        repo = RepoContext(repo_dir, load_config(repo_dir))
+        for path in repo.workflow_files():
+            try:
+                doc = Document.from_file(path, path.name)
+            except DocumentError:
+                continue
+            for needs in analyse_workflow(doc, repo).values():
+                jobs += 1
+                known += needs.understood
+                for reason in needs.reasons()[:1]:
+                    reasons[reason.split(":")[0].split("@")[0][:70]] += 1
+                actions.update(set(needs.unknown_actions))
+    print(f"jobs: {jobs}, fully understood: {known} ({known / jobs:.1%})")
+    print("most common first reasons for unknown jobs:")
+    for reason, count in reasons.most_common(25):
+        print(f"  {count:4d}  {reason}")
+    common = ", ".join(f"{a} ({c})" for a, c in actions.most_common(20))
+    print("most common unknown actions:", common)
+
+
+def zizmor_count(folder: Path) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for repo in sorted(p for p in folder.iterdir() if (p / ".github/workflows").is_dir()):
+        out = subprocess.run(
+            ["zizmor", "--offline", "--format", "json", "--no-progress", str(repo)],
+            capture_output=True, text=True, check=False,
+        )
+        try:
+            findings = json.loads(out.stdout or "[]")
+        except json.JSONDecodeError:
+            counts["(zizmor could not load)"] += 1
+            continue
+        for finding in findings:
+            counts[finding.get("ident", "?")] += 1
+    return counts
+
+
+def zizmor(corpus: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "corpus"
+        shutil.copytree(corpus, copy)
+        for p in copy.rglob("*"):
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        before = zizmor_count(copy)
+        transform = REGISTRY["permissions"]
+        for repo in sorted(p for p in copy.iterdir() if (p / ".github/workflows").is_dir()):
+            process_repo(repo, RunOptions(write=True), [transform()])
+        after = zizmor_count(copy)
+    print("zizmor excessive-permissions findings: before", before["excessive-permissions"],
+          "after", after["excessive-permissions"])
+    print("repos zizmor could not load:", before["(zizmor could not load)"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--zizmor", action="store_true")
+    args = parser.parse_args()
+    understood(args.corpus)
+    if args.zizmor:
+        zizmor(args.corpus)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""The shared GITHUB_TOKEN needs analysis: which token a command uses decides what it needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codemod.document import Document
+from codemod.repo import RepoContext
+from transforms.analysis import analyse_workflow
+
+
+def job_scopes(tmp_path: Path, text: str, files: dict[str, str] | None = None) -> dict:
+    for rel, content in (files or {}).items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(content)
+    doc = Document.from_text("w.yml", text)
+    result = analyse_workflow(doc, RepoContext(tmp_path))
+    return {job: (needs.scopes() if needs.understood else None) for job, needs in result.items()}
+
+
+def workflow(steps: str, env: str = "") -> str:
+    return f"on: push\n{env}jobs:\n  j:\n    runs-on: x\n    steps:\n{steps}"
+
+
+@pytest.mark.parametrize(("token", "expected"), [
+    ("${{ github.token }}", {"contents": "write"}),
+    ("${{ secrets.GITHUB_TOKEN }}", {"contents": "write"}),
+    ("${{ secrets.github_token }}", {"contents": "write"}),
+    ("${{ secrets.RELEASE_PAT }}", {}),
+    ("${{ steps.app.outputs.token }}", {}),
+])
+def test_gh_counts_only_with_the_github_token(tmp_path: Path, token: str, expected: dict) -> None:
+    steps = f"      - run: gh release create v1\n        env:\n          GH_TOKEN: {token}\n"
+    assert job_scopes(tmp_path, workflow(steps)) == {"j": expected}
+
+
+def test_token_through_workflow_env_and_env_context(tmp_path: Path) -> None:
+    env = "env:\n  TOKEN: ${{ github.token }}\n"
+    steps = ("      - run: gh issue create -t x -b y\n"
+             "        env:\n          GH_TOKEN: ${{ env.TOKEN }}\n")
+    assert job_scopes(tmp_path, workflow(steps, env)) == {"j": {"issues": "write"}}
+
+
+def test_self_referencing_env_does_not_loop(tmp_path: Path) -> None:
+    env = "env:\n  X: ${{ env.X }}\n"
+    steps = "      - run: echo hi\n"
+    assert job_scopes(tmp_path, workflow(steps, env)) == {"j": {}}
+
+
+def test_git_push_needs_persisted_checkout_credentials(tmp_path: Path) -> None:
+    kept = "      - uses: actions/checkout@v4\n      - run: git push origin HEAD\n"
+    dropped = ("      - uses: actions/checkout@v4\n"
+               "        with:\n          persist-credentials: false\n"
+               "      - run: git push origin HEAD\n")
+    assert job_scopes(tmp_path, workflow(kept))["j"]["contents"] == "write"
+    assert job_scopes(tmp_path, workflow(dropped))["j"].get("contents") == "read"
+
+
+def test_token_given_to_an_unreadable_command_is_unknown(tmp_path: Path) -> None:
+    steps = ("      - run: ./scripts/release.sh\n"
+             "        env:\n          GITHUB_TOKEN: ${{ github.token }}\n")
+    assert job_scopes(tmp_path, workflow(steps)) == {"j": None}
+
+
+def test_unknown_action_and_run_time_action(tmp_path: Path) -> None:
+    steps = "      - uses: nobody/knows-this@v1\n"
+    assert job_scopes(tmp_path, workflow(steps)) == {"j": None}
+    steps = "      - uses: ${{ matrix.action }}\n"
+    assert job_scopes(tmp_path, workflow(steps)) == {"j": None}
+
+
+def test_node_local_action_with_a_token_input_is_unknown(tmp_path: Path) -> None:
+    action = ("name: a\ninputs:\n  token:\n    default: ${{ github.token }}\n"
+              "runs:\n  using: node20\n  main: index.js\n")
+    quiet = "name: b\ninputs:\n  path:\n    default: .\nruns:\n  using: node20\n  main: index.js\n"
+    files = {".github/actions/a/action.yml": action, ".github/actions/b/action.yml": quiet}
+    steps = "      - uses: ./.github/actions/a\n      - uses: ./.github/actions/b\n"
+    assert job_scopes(tmp_path, workflow(steps), files) == {"j": None}
+    steps = "      - uses: ./.github/actions/b\n"
+    assert job_scopes(tmp_path, workflow(steps), files) == {"j": {}}
+
+
+def test_composite_recursion_stops(tmp_path: Path) -> None:
+    loop = ("name: loop\nruns:\n  using: composite\n  steps:\n"
+            "    - uses: ./.github/actions/loop\n")
+    files = {".github/actions/loop/action.yml": loop}
+    steps = "      - uses: ./.github/actions/loop\n"
+    assert job_scopes(tmp_path, workflow(steps), files) == {"j": None}
+
+
+def test_docker_push_to_ghcr_after_login_with_the_token(tmp_path: Path) -> None:
+    steps = ("      - run: echo \"${{ github.token }}\" | docker login ghcr.io -u x"
+             " --password-stdin\n"
+             "      - run: docker push ghcr.io/o/r:1\n")
+    assert job_scopes(tmp_path, workflow(steps)) == {"j": {"packages": "write"}}

@@ -1,0 +1,479 @@
+"""The `secrets` transform: every token family, every shell, Python scripts, look-alikes, the
+secrets file, and no value in any output channel.
+
+Fake tokens are built by concatenation at test time (so the repository holds no literal that a
+push-protection scanner would flag); they match the rules' regexes and are obviously fake.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, ROOT, corpus_repos
+from typer.testing import CliRunner
+
+from codemod.cli import app
+from codemod.document import Document
+from codemod.model import Safety, Status
+from codemod.runner import RunOptions, process_repo
+from transforms import REGISTRY
+from transforms.secrets import (
+    Secrets,
+    SecretsFileError,
+    known_tokens,
+    name_based,
+    owner_repo,
+    secrets_mapping,
+    service_values,
+    table,
+    write_secrets_file,
+)
+
+F = "FAKE"
+# rule id → (fake value, key the value must sit under, or None)
+FAKES: dict[str, tuple[str, str | None]] = {
+    "github-pat": ("ghp_" + F * 9, None),
+    "github-fine-grained-pat": ("github_pat_" + F * 20 + "FA", None),
+    "github-oauth": ("gho_" + F * 9, None),
+    "github-user-to-server": ("ghu_" + F * 9, None),
+    "github-server-to-server": ("ghs_" + F * 9, None),
+    "github-refresh": ("ghr_" + F * 9, None),
+    "gitlab-pat": ("glpat-" + F * 5, None),
+    "npm": ("npm_" + F * 9, None),
+    "pypi": ("pypi-" + "AgEIcHlwaS5vcmc" + F * 13, None),
+    "dockerhub-pat": ("dckr_pat_" + F * 6 + "FAK", None),
+    "aws-access-key-id": ("AKIA" + F * 4, None),
+    "aws-secret-access-key": ("FAKE/" * 8, "aws-secret-access-key"),
+    "slack-token": ("xoxb-" + F * 4, None),
+    "slack-webhook": ("https://hooks.slack.com/services/" + "T000FAKE/B000FAKE/" + F * 7, None),
+    "discord-webhook": ("https://discord.com/api/webhooks/" + "1" * 18 + "/" + F * 16, None),
+    "stripe": ("sk_" + "live_" + F * 6, None),
+    "google-api-key": ("AIza" + F * 8 + "FAK", None),
+    "anthropic": ("sk-ant-" + "api03-" + F * 21, None),
+    "openai": ("sk-" + F * 5 + "T3Blbk" + "FJ" + F * 5, None),
+    "openai-project": ("sk-" + "proj-" + F * 12, None),
+    "sendgrid": ("SG." + F * 5 + "FA" + "." + F * 10 + "FAK", None),
+    "twilio-api-key": ("SK" + "0" * 32, None),
+    "twilio-auth-token": ("0f" * 16, "twilio-auth-token"),
+    "azure-storage-connection-string": (
+        "DefaultEndpointsProtocol=https;AccountName=fake;AccountKey=" + F * 21 + "FA==", None),
+    "azure-ad-client-secret": ("abc1" + "Q~" + F * 8, None),
+    "heroku": ("HRKU-" + F * 15, None),
+    "heroku-legacy": ("-".join("0" * n for n in (8, 4, 4, 4, 12)), "heroku-api-key"),
+    "shopify": ("shpat_" + "0" * 32, None),
+    "atlassian": ("ATATT3" + F * 46 + "FA", None),
+    "digitalocean": ("dop_v1_" + "0" * 64, None),
+    "vault": ("hvs." + F * 24, None),
+    "terraform-cloud": (F * 3 + "FA" + ".atlasv1." + F * 16, None),
+    "sentry-org": ("sntrys_" + "eyJ" + F * 12, None),
+    "sentry-user": ("sntryu_" + "0" * 64, None),
+    "datadog-api-key": ("0" * 32, "dd-api-key"),
+    "datadog-app-key": ("0" * 40, "dd-app-key"),
+    "huggingface": ("hf_" + F * 8 + "FA", None),
+    "linear": ("lin_api_" + F * 10, None),
+    "postman": ("PMAK-" + "0" * 24 + "-" + "0" * 34, None),
+    "grafana": ("glsa_" + F * 8 + "_" + "0" * 8, None),
+    "jwt": ("eyJ" + F * 4 + ".eyJ" + F * 4 + "." + F * 4, None),
+    "private-key": (
+        "-----BEGIN " + "PRIVATE KEY-----\n" + F * 16 + "\n-----END " + "PRIVATE KEY-----", None),
+}
+PASSWORD = "Passw0rd" + "Admin"  # a name-based hit (as in the issue)
+GHP = FAKES["github-pat"][0]
+NPM = FAKES["npm"][0]
+
+
+def make_repo(tmp_path: Path, workflow: str, files: dict[str, str] | None = None) -> Path:
+    repo = tmp_path / "repo"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "ci.yml").write_text(workflow)
+    for rel, text in (files or {}).items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    return repo
+
+
+def apply(repo: Path, unsafe: bool = False):
+    result = process_repo(repo, RunOptions(write=True, unsafe_fixes=unsafe), [Secrets()])
+    assert result.errors == []
+    return result
+
+
+def workflow_text(repo: Path) -> str:
+    return (repo / ".github" / "workflows" / "ci.yml").read_text()
+
+
+# --- the rule table ---------------------------------------------------------------------------
+def test_rule_table_is_data_with_sources() -> None:
+    raw = Document.from_file(ROOT / "transforms" / "data" / "secret_rules.yml", "rules").data
+    ids = [r["id"] for r in raw["rules"]]
+    assert len(ids) >= 25 and len(set(ids)) == len(ids)
+    for rule in raw["rules"]:
+        assert rule["source"].startswith("http") and rule["name"] and rule["secret"]
+        assert not rule["secret"].startswith("GITHUB_")
+    assert set(FAKES) == set(ids), "every rule needs a fake token in this test"
+    assert "secrets" in REGISTRY
+
+
+@pytest.mark.parametrize("rule_id", list(FAKES))
+def test_each_family_is_found(rule_id: str) -> None:
+    value, key = FAKES[rule_id]
+    hits = known_tokens(value, key)
+    assert [(h.value, h.safe) for h in hits] == [(value, True)]
+    assert next(r for r in table().rules if r.id == rule_id).name == hits[0].label
+
+
+@pytest.mark.parametrize("rule_id", list(FAKES))
+def test_each_family_golden(rule_id: str, tmp_path: Path) -> None:
+    """A known format in a `with:` input: replaced by the token type's secret name."""
+    value, key = FAKES[rule_id]
+    rule = next(r for r in table().rules if r.id == rule_id)
+    head = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+    step = f"      - uses: acme/thing@v1\n        with:\n          {key or 'value'}: "
+    repo = make_repo(tmp_path, head + step + json.dumps(value) + "\n")
+    result = apply(repo)
+    assert workflow_text(repo) == head + step + f'"${{{{ secrets.{rule.secret} }}}}"\n'
+    [fix] = result.fixes()
+    assert fix.status is Status.APPLIED and fix.fix.safety is Safety.SAFE
+    assert fix.fix.details["secret"] == rule.secret
+    assert value not in fix.fix.message and value not in json.dumps(fix.fix.details)
+
+
+def test_every_family_in_a_bash_script(tmp_path: Path) -> None:
+    values = [v for v, key in FAKES.values() if key is None and "\n" not in v]
+    script = "".join(f'          curl -H "X-Key: {v}" https://example.com\n' for v in values)
+    repo = make_repo(tmp_path, "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                     "      - name: call\n        run: |\n" + script)
+    apply(repo)
+    text = workflow_text(repo)
+    assert not [v for v in values if v in text]
+    data = Document.from_text("ci.yml", text).data
+    step = data["jobs"]["a"]["steps"][0]
+    assert all(f"${{{k}}}" in step["run"] for k in step["env"])
+    assert all(v == f"${{{{ secrets.{k} }}}}" for k, v in step["env"].items())
+
+
+# --- names ------------------------------------------------------------------------------------
+def test_names_same_value_same_name_and_no_github_prefix(tmp_path: Path) -> None:
+    other = "ghp_" + "EKAF" * 9
+    repo = make_repo(tmp_path, f"""on: push
+env:
+  GITHUB_TOKEN: {GHP}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: {GHP}
+      RELEASE_TOKEN: {other}
+    steps:
+      - run: echo
+        env:
+          GH_PAT: {other}
+""", {".github/workflows/second.yml": f"on: push\nenv:\n  X: {GHP}\njobs: {{}}\n"})
+    apply(repo)
+    data = Document.from_text("ci", workflow_text(repo)).data
+    assert data["env"]["GITHUB_TOKEN"] == "${{ secrets.GH_PAT }}"  # never GITHUB_TOKEN itself
+    assert data["jobs"]["a"]["env"]["TOKEN"] == "${{ secrets.GH_PAT }}"
+    assert data["jobs"]["a"]["env"]["RELEASE_TOKEN"] == "${{ secrets.RELEASE_TOKEN }}"
+    assert data["jobs"]["a"]["steps"][0]["env"]["GH_PAT"] == "${{ secrets.RELEASE_TOKEN }}"
+    second = (repo / ".github" / "workflows" / "second.yml").read_text()
+    assert "X: ${{ secrets.GH_PAT }}" in second
+
+
+def test_owner_repo_from_origin(tmp_path: Path) -> None:
+    assert owner_repo(tmp_path) == "OWNER/REPO"
+    (tmp_path / ".git").mkdir()
+    for url, slug in [("git@github.com:acme/widgets.git", "acme/widgets"),
+                      ("https://github.com/acme/widgets", "acme/widgets"),
+                      (f"https://x-access-token:{GHP}@github.com/acme/w.js.git", "acme/w.js"),
+                      ("ssh://git@github.com/acme/widgets.git/", "acme/widgets")]:
+        (tmp_path / ".git" / "config").write_text(
+            f'[core]\n\tbare = false\n[remote "origin"]\n\turl = {url}\n\tfetch = x\n')
+        assert owner_repo(tmp_path) == slug
+
+
+# --- not secrets ------------------------------------------------------------------------------
+@pytest.mark.parametrize(("key", "value"), [
+    ("NPM_TOKEN", "${{ secrets.NPM_TOKEN }}"), ("API_TOKEN", ""), ("API_KEY", "changeme"),
+    ("SECRET_KEY", "<token>"), ("ACCESS_TOKEN", "xxx"), ("TOKEN_URL", "https://a.example/tok"),
+    ("BASE_SHA", "0123456789abcdef0123456789abcdef01234567"), ("TOKEN_TTL", "3600"),
+    ("PASSWORD_FILE", "./secrets/pw.txt"), ("server-password", "CI_DEPLOY_PASSWORD"),
+    ("DB_PASSWORD", "postgres"), ("TOKEN", "$(gh auth token)"), ("PASSWORD", "$DB_PASSWORD"),
+    ("API_KEY", "your-api-key-here"), ("GH_TOKEN", "ghp_" + "x" * 8),
+])
+def test_not_secrets(key: str, value: str) -> None:
+    assert name_based(key, value) is None
+    assert known_tokens(value, key) == []
+
+
+def test_service_container_passwords_are_test_values() -> None:
+    data = {"jobs": {"t": {"services": {"db": {"env": {"MYSQL_ROOT_PASSWORD": "Root-Pass-123"}}}}}}
+    tests = service_values(data)
+    assert name_based("MYSQL_PASSWORD", "Root-Pass-123") is not None  # high entropy alone
+    assert name_based("MYSQL_PASSWORD", "Root-Pass-123", tests) is None
+
+
+def test_name_based_is_unsafe(tmp_path: Path) -> None:
+    text = f"on: push\nenv:\n  PASSWORD: {PASSWORD}\njobs: {{}}\n"
+    repo = make_repo(tmp_path, text)
+    [held] = apply(repo).fixes()
+    assert held.status is Status.HELD_BACK and workflow_text(repo) == text
+    [done] = apply(repo, unsafe=True).fixes()
+    assert done.status is Status.APPLIED and done.fix.safety is Safety.UNSAFE
+    assert workflow_text(repo) == "on: push\nenv:\n  PASSWORD: ${{ secrets.PASSWORD }}\njobs: {}\n"
+
+
+# --- run: scripts in each shell --------------------------------------------------------------
+@pytest.mark.parametrize(("runs_on", "shell", "line", "expected"), [
+    ("ubuntu-latest", None, f'curl -H "Authorization: token {GHP}" x',
+     'curl -H "Authorization: token ${GH_PAT}" x'),
+    ("ubuntu-latest", "bash", f"curl -H 'Authorization: token {GHP}' x",
+     "curl -H 'Authorization: token '\"${GH_PAT}\"'' x"),
+    ("ubuntu-latest", "sh", f"git clone https://u:{GHP}@github.com/a/b",
+     "git clone https://u:${GH_PAT}@github.com/a/b"),
+    ("windows-latest", None, f'$h = @{{ Authorization = "token {GHP}" }}',
+     '$h = @{ Authorization = "token ${env:GH_PAT}" }'),
+    ("ubuntu-latest", "pwsh", f'Invoke-RestMethod -Token "{GHP}" x',
+     'Invoke-RestMethod -Token "${env:GH_PAT}" x'),
+    ("windows-latest", "cmd", f'curl -H "Authorization: token {GHP}" x',
+     'curl -H "Authorization: token %GH_PAT%" x'),
+    ("ubuntu-latest", "bash", f"export NPM_TOKEN={NPM}", "export NPM_TOKEN=${NPM_TOKEN}"),
+])
+def test_run_in_each_shell(tmp_path: Path, runs_on: str, shell: str | None, line: str,
+                           expected: str) -> None:
+    shell_line = f"        shell: {shell}\n" if shell else ""
+    head = f"on: push\njobs:\n  a:\n    runs-on: {runs_on}\n    steps:\n      - name: go\n"
+    repo = make_repo(tmp_path, head + shell_line + f"        run: |\n          {line}\n")
+    apply(repo)
+    name = "NPM_TOKEN" if NPM in line else "GH_PAT"
+    env = f"        env:\n          {name}: ${{{{ secrets.{name} }}}}\n"
+    run = f"        run: |\n          {expected}\n"
+    assert workflow_text(repo) == head + env + shell_line + run
+
+
+def test_bash_quoting_stays_valid(tmp_path: Path) -> None:
+    script = (f"echo \"a {GHP} b\"\necho 'a {GHP} b'\necho a:{GHP}\n"
+              f"printf '%s\\n' 'it''s {GHP}'\n")
+    repo = make_repo(tmp_path, "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                     "      - run: " + json.dumps(script) + "\n")
+    apply(repo)
+    new = Document.from_text("ci", workflow_text(repo)).data["jobs"]["a"]["steps"][0]["run"]
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash")
+    out = subprocess.run([bash, "-c", new], capture_output=True, text=True,
+                         env={**os.environ, "GH_PAT": "VALUE"}, check=True).stdout
+    assert out == "a VALUE b\na VALUE b\na:VALUE\nits VALUE\n"
+
+
+def test_pwsh_single_quotes_and_heredocs_are_noted(tmp_path: Path) -> None:
+    text = ("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+            f"      - shell: pwsh\n        run: Write-Output 'token {GHP}'\n"
+            f"      - run: |\n          cat <<'EOF'\n          {GHP}\n          EOF\n")
+    repo = make_repo(tmp_path, text)
+    result = apply(repo)
+    assert workflow_text(repo) == text
+    notes = [n.note.message for f in result.files for n in f.notes]
+    assert len(notes) == 2 and all("not replaced" in n and GHP not in n for n in notes)
+
+
+def test_script_edge_cases(tmp_path: Path) -> None:
+    aws = FAKES["aws-secret-access-key"][0]
+    text = f"""on: push
+jobs:
+  matrix:
+    strategy:
+      matrix:
+        os: [ubuntu-latest, windows-latest]
+    runs-on: ${{{{ matrix.os }}}}
+    steps:
+      - run: echo {GHP}
+  linux:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          export AWS_SECRET_ACCESS_KEY={aws}
+          echo "$NPM_TOKEN" {NPM}
+        env:
+          NPM_TOKEN: {NPM}
+"""
+    repo = make_repo(tmp_path, text)
+    result = apply(repo)
+    data = Document.from_text("ci", workflow_text(repo)).data
+    assert data["jobs"]["matrix"] == Document.from_text("ci", text).data["jobs"]["matrix"]
+    [note] = [n.note.message for f in result.files for n in f.notes]
+    assert "unknown shell" in note and GHP not in note
+    step = data["jobs"]["linux"]["steps"][0]
+    assert step["env"] == {"NPM_TOKEN": "${{ secrets.NPM_TOKEN }}",
+                           "AWS_SECRET_ACCESS_KEY": "${{ secrets.AWS_SECRET_ACCESS_KEY }}"}
+    assert step["run"] == ('export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY}\n'
+                           'echo "$NPM_TOKEN" ${NPM_TOKEN}\n')
+    assert all(r.fix.safety is Safety.SAFE and r.status is Status.APPLIED
+               for r in result.fixes())
+
+
+# --- Python -----------------------------------------------------------------------------------
+def test_python_script_golden(tmp_path: Path) -> None:
+    """The python-script golden case: its scripts are rewritten byte-exactly as expected."""
+    case = ROOT / "tests" / "golden" / "secrets" / "python-script"
+    repo = tmp_path / "repo"
+    shutil.copytree(case / "repo", repo)
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "workflow.yml").write_bytes((case / "input.yml").read_bytes())
+    apply(repo)
+    for expected in (case / "expected_repo").rglob("*.py"):
+        rel = expected.relative_to(case / "expected_repo")
+        assert (repo / rel).read_text() == expected.read_text(), rel
+    assert (repo / ".github/workflows/workflow.yml").read_bytes() == (
+        case / "expected.yml").read_bytes()
+    again = apply(repo)  # idempotent
+    assert again.fixes() == []
+
+
+def test_python_unsafe_and_partial(tmp_path: Path) -> None:
+    source = (f'import requests  # keep\n\nPASSWORD = "{PASSWORD}"\n'
+              f"requests.get('x', headers={{'Authorization': 'token {GHP}'}})\n")
+    repo = make_repo(tmp_path, "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                     "      - run: python tools/x.py\n", {"tools/x.py": source})
+    result = apply(repo)
+    statuses = sorted((r.fix.safety.value, r.status.value) for r in result.fixes())
+    assert ("unsafe", "held-back") in statuses
+    assert (repo / "tools/x.py").read_text() == (
+        f'import os\nimport requests  # keep\n\nPASSWORD = "{PASSWORD}"\n'
+        "requests.get('x', headers={'Authorization': f'token {os.environ[\"GH_PAT\"]}'})\n")
+    apply(repo, unsafe=True)
+    assert 'PASSWORD = os.environ["PASSWORD"]' in (repo / "tools/x.py").read_text()
+    env = Document.from_text("ci", workflow_text(repo)).data["jobs"]["a"]["steps"][0]["env"]
+    assert env == {"GH_PAT": "${{ secrets.GH_PAT }}", "PASSWORD": "${{ secrets.PASSWORD }}"}
+
+
+# --- never leak -------------------------------------------------------------------------------
+def leak_repo(tmp_path: Path) -> tuple[Path, list[str]]:
+    values = [v for v, _ in FAKES.values()] + [PASSWORD]
+    env = "".join(f"          {key or f'V{i}'}: {json.dumps(v)}\n"
+                  for i, (v, key) in enumerate(FAKES.values()))
+    workflow = f"""on:
+  workflow_dispatch:
+    inputs:
+      t:
+        default: {GHP}
+env:
+  ADMIN_PASSWORD: {PASSWORD}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    container:
+      image: x
+      credentials:
+        username: u
+        password: {FAKES['dockerhub-pat'][0]}
+    steps:
+      - uses: acme/x@v1
+        env:
+{env}      - run: |
+          curl -H "Authorization: token {GHP}" x
+          export NPM_TOKEN={NPM}
+      - run: python scripts/x.py
+      - shell: pwsh
+        run: Write-Output '{FAKES['gitlab-pat'][0]}'
+"""
+    script = f'import os\n\nTOKEN = "{GHP}"\nPASSWORD = "{PASSWORD}"\n'
+    repo = make_repo(tmp_path, workflow, {"scripts/x.py": script})
+    subprocess.run(["git", "init", "-q", str(repo)], check=False)
+    subprocess.run(["git", "-C", str(repo), "remote", "add", "origin",
+                    "git@github.com:acme/widgets.git"], check=False)
+    return repo, values
+
+
+def test_no_value_in_any_output_channel(tmp_path: Path) -> None:
+    repo, values = leak_repo(tmp_path)
+    runner = CliRunner()
+    outputs = []
+    report = tmp_path / "report.json"
+    for args in (["check"], ["check", "--format", "json"], ["check", "--unsafe-fixes"],
+                 ["check", "--format", "sarif"], ["check", "--format", "github"],
+                 ["check", "--report", str(report)],
+                 ["apply", "--dry-run"], ["apply", "--dry-run", "--unsafe-fixes"],
+                 ["apply", "--dry-run", "--format", "json"],
+                 ["apply", "--no-commit", "--format", "json"],
+                 ["apply", "--no-commit", "--unsafe-fixes"]):
+        result = runner.invoke(app, [*args, "--select", "secrets", str(repo)])
+        assert result.exception is None or isinstance(result.exception, SystemExit), args
+        stderr = result.stderr if hasattr(result, "stderr") else ""
+        outputs.append((args, result.stdout + stderr))
+    outputs.append((["--report"], report.read_text()))
+    joined = "\n".join(out for _, out in outputs)
+    assert "gh secret set V0 --repo acme/widgets" in joined
+    assert "rotate" in joined and "ghp_…(40 chars)" in joined
+    leaks = [(args, v[:8]) for args, out in outputs for v in values if v in out]
+    assert leaks == []
+    json.loads(outputs[1][1].split("\n", 1)[1] if not outputs[1][1].startswith("{")
+               else outputs[1][1])
+    # the files: every value replaced except the ones noted (an input default, pwsh quotes)
+    left = {FAKES["gitlab-pat"][0], GHP}
+    text = "".join(p.read_text() for p in repo.rglob("*") if p.is_file() and ".git/" not in
+                   p.as_posix())
+    assert [v[:8] for v in values if v in text and v not in left] == []
+    assert [p.name for p in repo.rglob("*.gha-fix")] == []  # no temp files left behind
+
+
+# --- the secrets file -------------------------------------------------------------------------
+def test_secrets_file(tmp_path: Path) -> None:
+    repo, _ = leak_repo(tmp_path)
+    result = process_repo(repo, RunOptions(write=False), [Secrets()])
+    mapping = secrets_mapping([result])
+    assert mapping["V0"] == GHP and mapping["DOCKERHUB_TOKEN"] == FAKES["dockerhub-pat"][0]
+    assert "ADMIN_PASSWORD" not in mapping  # held back
+    out = tmp_path / "outside.env"
+    out.write_text("old")
+    os.chmod(out, 0o644)
+    write_secrets_file(out, repo, mapping)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    lines = out.read_text().splitlines()
+    assert f"V0={GHP}" in lines
+    assert any(line.startswith('V41="-----BEGIN') and "\\n" in line for line in lines)
+    with pytest.raises(SecretsFileError) as error:
+        write_secrets_file(repo / "secrets.env", repo, mapping)
+    assert GHP not in str(error.value) and not (repo / "secrets.env").exists()
+    (repo / ".gitignore").write_text("*.env\n")
+    write_secrets_file(repo / "secrets.env", repo, mapping)
+    assert stat.S_IMODE((repo / "secrets.env").stat().st_mode) == 0o600
+
+
+# --- the corpus -------------------------------------------------------------------------------
+@pytest.mark.skipif(not corpus_repos(), reason=f"corpus absent: {CORPUS}")
+def test_corpus_has_no_safe_replacements() -> None:
+    safe, name_hits = [], []
+    for root in corpus_repos():
+        result = process_repo(root, RunOptions(write=False), [Secrets()])
+        assert result.errors == []
+        for file in result.files:
+            for r in file.fixes:
+                (safe if r.fix.safety is Safety.SAFE else name_hits).append((root, file, r))
+    assert safe == []
+    for root, file, r in name_hits:  # never a service container's throwaway password
+        tests = service_values(Document.from_file(root / file.path, file.path).data)
+        assert not set(r.fix.secrets) & tests, f"{root.name}/{file.path}:{r.line}"
+        assert r.status is Status.HELD_BACK
+    assert len(name_hits) <= 5, [f"{root.name}/{f.path}:{r.line}" for root, f, r in name_hits]
+
+
+def test_no_value_in_the_commit(tmp_path: Path) -> None:
+    repo, values = leak_repo(tmp_path)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    git = ["git", "-C", str(repo)]
+    subprocess.run([*git, "add", "-A"], check=True, env=env)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True, env=env)
+    result = CliRunner(env=env).invoke(app, ["apply", "--select", "secrets", str(repo)])
+    out = result.stdout + (result.stderr if hasattr(result, "stderr") else "")
+    assert [v[:8] for v in values if v in out] == []
+    log = subprocess.run([*git, "log", "--all", "--format=%B%n%D"], capture_output=True,
+                         text=True, check=True, env=env).stdout
+    assert "gh secret set V0" in log, out
+    assert [v[:8] for v in values if v in log] == []
