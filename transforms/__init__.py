@@ -13,3 +13,6 @@ def register(cls: type[Transform]) -> type[Transform]:
 
 
 from transforms import permissions  # noqa: E402, F401  (registers itself)
+
+# isort: split
+from transforms import secrets  # noqa: E402, F401  (registers itself)
