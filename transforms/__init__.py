@@ -15,4 +15,7 @@ def register(cls: type[Transform]) -> type[Transform]:
 from transforms import permissions  # noqa: E402, F401  (registers itself)
 
 # isort: split
+from transforms import fork_guard  # noqa: E402, F401  (registers itself)
+
+# isort: split
 from transforms import secrets  # noqa: E402, F401  (registers itself)
