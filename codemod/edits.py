@@ -454,6 +454,8 @@ class Renderer:
     def merge_mapping(self, path: YamlPath, node: MappingNode, value: Any) -> list[Splice]:
         new = value.value if isinstance(value, Commented) else value
         old_keys = [k.value for k, _ in node.value]
+        if not any(key in new for key in old_keys):  # nothing survives: one whole new block
+            return [self.replace_block(path, node, value)]
         splices: list[Splice] = []
         for key, key_value in zip(old_keys, (v for _, v in node.value)):
             if key not in new:

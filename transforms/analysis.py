@@ -46,6 +46,8 @@ class Need:
     scope: str
     level: str  # "read" | "write"
     reason: str
+    # other scopes that also satisfy it (an issue comment on a pull request: pull-requests)
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass
@@ -76,17 +78,25 @@ class JobNeeds:
     def reasons(self) -> list[str]:
         return [*self.unknown, *(r for s in self.steps for r in s.unknown)]
 
-    def scopes(self) -> dict[str, str]:
-        """The strongest level per scope (`contents: write` wins over `contents: read`)."""
+    def scopes(self, grant: dict[str, str] | None = None) -> dict[str, str]:
+        """The strongest level per scope (`contents: write` wins over `contents: read`).
+
+        A need that `grant` already satisfies through one of its alternatives keeps that
+        scope (an existing `pull-requests: write` for labelling a pull request stays)."""
         out: dict[str, str] = {}
         for need in self.all_needs():
-            if LEVELS[need.level] > LEVELS.get(out.get(need.scope, "none"), 0):
-                out[need.scope] = need.level
+            scope = need.scope
+            for candidate in (need.scope, *need.alternatives):
+                if grant and LEVELS.get(grant.get(candidate, "none"), 0) >= LEVELS[need.level]:
+                    scope = candidate
+                    break
+            if LEVELS[need.level] > LEVELS.get(out.get(scope, "none"), 0):
+                out[scope] = need.level
         return out
 
     def reason_for(self, scope: str, level: str) -> str:
-        return next((n.reason for n in self.all_needs() if (n.scope, n.level) == (scope, level)),
-                    "")
+        return next((n.reason for n in self.all_needs()
+                     if scope in (n.scope, *n.alternatives) and n.level == level), "")
 
 
 # --- knowledge ------------------------------------------------------------------------------
@@ -103,6 +113,7 @@ class Knowledge:
     gh: dict[str, Any]
     rest: dict[str, Any]
     run_commands: list[dict[str, Any]]
+    inert: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -115,6 +126,7 @@ def builtin_knowledge() -> Knowledge:
             {**rule, "regex": re.compile(rule["pattern"])}
             for rule in load_data("run_commands.yml") or []
         ],
+        inert={k: frozenset(v) for k, v in (load_data("shell_inert.yml") or {}).items()},
     )
 
 
@@ -126,7 +138,7 @@ def knowledge_for(config: dict[str, Any]) -> Knowledge:
     if not isinstance(extra, dict) or not extra:
         return base
     actions = {**base.actions, **{k.lower(): v for k, v in extra.items() if isinstance(v, dict)}}
-    return Knowledge(actions, base.gh, base.rest, base.run_commands)
+    return Knowledge(actions, base.gh, base.rest, base.run_commands, base.inert)
 
 
 def needs_from(block: Any, reason: str) -> list[Need]:
@@ -143,7 +155,8 @@ def needs_from(block: Any, reason: str) -> list[Need]:
 # --- tokens ---------------------------------------------------------------------------------
 _GITHUB_TOKEN = re.compile(r"github\.token\b|secrets\.github_token\b", re.IGNORECASE)
 _EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
-_SECRET = re.compile(r"secrets\.([A-Za-z_][A-Za-z0-9_]*)|secrets\[\s*'([^']+)'\s*\]")
+_SECRET = re.compile(  # not `steps.x.outputs.secrets`
+    r"(?<![\w.-])secrets\.([A-Za-z_][A-Za-z0-9_]*)|(?<![\w.-])secrets\[\s*'([^']+)'\s*\]")
 _ENV_REF = re.compile(r"\benv\.([A-Za-z_][A-Za-z0-9_]*)")
 _INPUT_REF = re.compile(r"\binputs\.([A-Za-z_][A-Za-z0-9_-]*)")
 GITHUB, OTHER = "github", "other"
@@ -350,11 +363,20 @@ class Analyser:
                 )
                 if applies:
                     result.needs += needs_from(rule["permissions"], rule["reason"])
-        if (token_vars or script_has_token) and not recognised:
-            what = lines[0].split()[0] if lines and lines[0].split() else "the script"
-            result.unknown.append(
-                f"the GITHUB_TOKEN is passed to a command gha-fix cannot analyse ({what})"
-            )
+        if token_vars or script_has_token:
+            others = [w for w in _command_words(lines) if not self.inert(w)]
+            if others and not recognised:
+                what = others[0][0]
+                result.unknown.append(
+                    f"the GITHUB_TOKEN is passed to a command gha-fix cannot analyse ({what})"
+                )
+
+    def inert(self, words: tuple[str, str]) -> bool:
+        """A command that cannot use a token from its environment (shell_inert.yml)."""
+        first, second = words
+        if first == "git":
+            return second in self.kb.inert["git_local"]
+        return first in self.kb.inert["commands"] or first == "gh"
 
     def gh(self, command: str, result: StepNeeds) -> None:
         words = [w for w in _split(command)[1:]]
@@ -512,7 +534,7 @@ class Analyser:
 
 # --- tables ---------------------------------------------------------------------------------
 _GH = re.compile(r"(?:^|(?<=[\s;&|(`]))gh\s+(?=[a-z])")
-_API_URL = re.compile(r"api\.github\.com/([^\s'\"\\]*)")
+_API_URL = re.compile(r"api\.github\.com/([^\s'\"\\]*)", re.IGNORECASE)
 _AUTH = re.compile(r"authorization|-u\s|--user\b|\btoken\b", re.IGNORECASE)
 _OCTOKIT = re.compile(r"\bgithub\.(?:rest\.)?([a-zA-Z]+)\.([a-zA-Z]+)\s*[(,)]")
 _REQUEST = re.compile(r"github\.request\(\s*['\"`]([A-Za-z]+)\s+([^'\"`]+)['\"`]")
@@ -536,28 +558,36 @@ def rest_needs(rest: dict[str, Any], method: str, path: str, reason: str) -> lis
     rest_of = "/".join(parts[3:])
     for rule in rest.get("special", []):
         if rule["method"] == method and re.fullmatch(rule["path"], rest_of):
-            return needs_from(rule["permissions"], reason)
+            return _with_alternatives(rest, needs_from(rule["permissions"], reason))
     scope = rest.get("paths", {}).get(parts[3])
     if scope is None:
         return None
     if scope == "metadata":
         return []
-    return [Need(scope, "read" if method in ("GET", "HEAD") else "write", reason)]
+    level = "read" if method in ("GET", "HEAD") else "write"
+    return _with_alternatives(rest, [Need(scope, level, reason)])
 
 
 def octokit_needs(octokit: dict[str, Any], area: str, method: str) -> list[Need] | None:
+    """Needs of `github.rest.<area>.<method>`, or None when the area is not understood."""
     if area in _NO_API or area == "context":
         return []
     reason = f"github.rest.{area}.{method}"
     exact = octokit.get("methods", {}).get(f"{area}.{method}")
     if exact is not None:
-        return needs_from(exact, reason)
+        return _with_alternatives(octokit, needs_from(exact, reason))
     scope = octokit.get("areas", {}).get(area)
     if scope is None:
         return None
     if scope == "none":
         return []
-    return [Need(scope, "read" if _READ.match(method) else "write", reason)]
+    level = "read" if _READ.match(method) else "write"
+    return _with_alternatives(octokit, [Need(scope, level, reason)])
+
+
+def _with_alternatives(table: dict[str, Any], needs: list[Need]) -> list[Need]:
+    alternatives = table.get("alternatives", {})
+    return [Need(n.scope, n.level, n.reason, tuple(alternatives.get(n.scope, ()))) for n in needs]
 
 
 def _commands(script: str) -> list[str]:
@@ -567,6 +597,23 @@ def _commands(script: str) -> list[str]:
     joined = _EXPRESSION.sub(lambda m: "${{" + m.group(1).strip().replace(" ", "") + "}}", joined)
     return [line.strip() for line in joined.splitlines()
             if line.strip() and not line.strip().startswith("#")]
+
+
+_SEPARATORS = re.compile(r"&&|\|\||[;|&]|\$\(|`|\(|\)")
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def _command_words(lines: list[str]) -> list[tuple[str, str]]:
+    """(command, first argument) of every simple command in the script's lines."""
+    words: list[tuple[str, str]] = []
+    for line in lines:
+        for part in _SEPARATORS.split(line):
+            tokens = [t for t in part.split() if not _ASSIGNMENT.match(t)]
+            tokens = [t.strip("\"'") for t in tokens if not t.startswith((">", "<", "2>", "&>"))]
+            if tokens and tokens[0] and not tokens[0].startswith("#"):
+                second = next((t for t in tokens[1:] if t and not t.startswith("-")), "")
+                words.append((tokens[0], second))
+    return words
 
 
 def _split(command: str) -> list[str]:

@@ -138,7 +138,7 @@ class Permissions(Transform):
 
     def job_fix(self, job_id: str, job: dict, needs: JobNeeds,
                 inherited: dict[str, str] | None) -> Fix | None:
-        scopes = needs.scopes()
+        scopes = needs.scopes(granted(job.get("permissions")) or inherited)
         wanted = dict(sorted(scopes.items()))
         path = ("jobs", job_id)
         if "permissions" not in job:
@@ -167,7 +167,7 @@ class Permissions(Transform):
         grant = granted(current)
         if grant is None:
             return None
-        missing = {s: lvl for s, lvl in needs.scopes().items()
+        missing = {s: lvl for s, lvl in needs.scopes(grant).items()
                    if LEVELS.get(grant.get(s, "none"), 0) < LEVELS[lvl]}
         if not missing:
             return None
