@@ -384,6 +384,11 @@ class Analyser:
         if args[:1] == ["api"]:
             self.gh_api(words[1:], result)
             return
+        flags = [w.split("=")[0] for w in words if w.startswith("--")]
+        for flag in flags:  # `pr edit --add-label` needs more than `pr edit`
+            key = " ".join([*args[:2], flag])
+            if key in self.kb.gh:
+                result.needs += needs_from(self.kb.gh[key], f"gh {key}")
         for size in (2, 1):
             key = " ".join(args[:size])
             if key in self.kb.gh:

@@ -64,7 +64,7 @@ def triggers(on: Any) -> set[str]:
 
 
 def describe(block: dict[str, str]) -> str:
-    return ", ".join(f"{s}: {lvl}" for s, lvl in block.items()) or "none"
+    return ", ".join(f"{s}: {lvl}" for s, lvl in block.items()) or "{}"
 
 
 @register
