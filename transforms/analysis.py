@@ -375,8 +375,8 @@ class Analyser:
         """A command that cannot use a token from its environment (shell_inert.yml)."""
         first, second = words
         if first == "git":
-            return second in self.kb.inert["git_local"]
-        return first in self.kb.inert["commands"] or first == "gh"
+            return second in self.kb.inert.get("git_local", ())
+        return first in self.kb.inert.get("commands", ()) or first == "gh"
 
     def gh(self, command: str, result: StepNeeds) -> None:
         words = [w for w in _split(command)[1:]]
