@@ -1,0 +1,203 @@
+"""The actions knowledge base (`transforms/data/actions.yml`): schema and corpus coverage.
+
+The `permissions` transform trusts this file to say which GITHUB_TOKEN scopes an action needs, so
+every entry must be well formed and cite its source, and the actions real workflows use most must
+all be there (an action without an entry makes its job "not understood").
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import pytest
+from conftest import CORPUS, ROOT
+from ruamel.yaml import YAML
+
+KNOWLEDGE = ROOT / "transforms" / "data" / "actions.yml"
+TOP = 300  # the N most used actions of the corpus must all have an entry
+
+SCOPES = {
+    "actions", "attestations", "checks", "contents", "deployments", "discussions", "id-token",
+    "issues", "models", "packages", "pages", "pull-requests", "repository-projects",
+    "security-events", "statuses",
+}
+LEVELS = {"read", "write"}
+ENTRY_KEYS = {"permissions", "token_input", "token_env", "when", "source", "note"}
+CONDITION_KINDS = ("equals", "set", "unset")
+KEY = re.compile(r"^[a-z0-9_.-]+/[a-z0-9_.-]+(/[a-z0-9_.@-]+)*$")
+SOURCE = re.compile(r"^https://github\.com/[^/\s]+/[^/\s]+/(blob|tree)/\S+$")
+INPUT = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def load_knowledge() -> dict:
+    data = YAML(typ="safe").load(KNOWLEDGE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), "actions.yml must be a mapping of action -> entry"
+    return data
+
+
+def load_counter():
+    """bench/corpus_actions.py is a script, not a package: load it by path."""
+    path = ROOT / "bench" / "corpus_actions.py"
+    spec = importlib.util.spec_from_file_location("corpus_actions", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+KNOWLEDGE_DATA = load_knowledge()
+
+
+def permission_errors(perms: object) -> list[str]:
+    if not isinstance(perms, dict):
+        return [f"permissions must be a mapping, got {perms!r}"]
+    errors = []
+    for scope, level in perms.items():
+        if scope not in SCOPES:
+            errors.append(f"unknown scope {scope!r}")
+        elif level not in LEVELS:
+            errors.append(f"{scope}: level must be read|write, got {level!r}")
+        elif scope == "id-token" and level != "write":
+            errors.append("id-token can only be write")
+    return errors
+
+
+def condition_errors(cond: object) -> list[str]:
+    if not isinstance(cond, dict):
+        return [f"condition must be a mapping, got {cond!r}"]
+    errors = []
+    unknown = set(cond) - {"input", "permissions", *CONDITION_KINDS}
+    if unknown:
+        errors.append(f"unknown condition keys {sorted(unknown)}")
+    if not isinstance(cond.get("input"), str) or not INPUT.match(cond.get("input", "")):
+        errors.append(f"condition needs an input name, got {cond.get('input')!r}")
+    kinds = [k for k in CONDITION_KINDS if k in cond]
+    if len(kinds) != 1:
+        errors.append(f"condition needs exactly one of equals/set/unset, got {kinds}")
+    elif kinds[0] == "equals" and not isinstance(cond["equals"], str):
+        errors.append(f"equals must be a string (quote it), got {cond['equals']!r}")
+    elif kinds[0] in ("set", "unset") and cond[kinds[0]] is not True:
+        errors.append(f"{kinds[0]} must be `true`")
+    if not cond.get("permissions"):
+        errors.append("condition must add at least one permission")
+    else:
+        errors += permission_errors(cond["permissions"])
+    return errors
+
+
+def entry_errors(key: object, entry: object) -> list[str]:
+    if not isinstance(key, str) or not KEY.match(key) or "@" in key:
+        return [f"key must be lowercase owner/repo[/path] without @ref, got {key!r}"]
+    if not isinstance(entry, dict):
+        return ["entry must be a mapping"]
+    errors = []
+    if set(entry) - ENTRY_KEYS:
+        errors.append(f"unknown keys {sorted(set(entry) - ENTRY_KEYS)}")
+    if "permissions" not in entry:
+        errors.append("missing permissions (use {} for none)")
+    else:
+        errors += permission_errors(entry["permissions"])
+    if not isinstance(entry.get("source"), str) or not SOURCE.match(entry["source"]):
+        errors.append(f"source must be a github.com blob/tree URL, got {entry.get('source')!r}")
+    for field in ("token_input", "token_env"):
+        if field in entry and not (isinstance(entry[field], str) and INPUT.match(entry[field])):
+            errors.append(f"{field} must be a plain name, got {entry[field]!r}")
+    if "token_input" in entry and "token_env" in entry:
+        errors.append("token_input and token_env are exclusive")
+    if "note" in entry and not (isinstance(entry["note"], str) and entry["note"].strip()):
+        errors.append("note must be a non-empty string")
+    if "when" in entry:
+        if not isinstance(entry["when"], list) or not entry["when"]:
+            errors.append("when must be a non-empty list")
+        else:
+            for i, cond in enumerate(entry["when"]):
+                errors += [f"when[{i}]: {e}" for e in condition_errors(cond)]
+    return errors
+
+
+@pytest.mark.parametrize("key", sorted(KNOWLEDGE_DATA))
+def test_entry_schema(key: str) -> None:
+    assert entry_errors(key, KNOWLEDGE_DATA[key]) == []
+
+
+def test_schema_rejects_bad_entries() -> None:
+    good = {"permissions": {"contents": "read"}, "source": "https://github.com/a/b/blob/HEAD/action.yml"}
+    assert entry_errors("a/b", good) == []
+    assert entry_errors("A/B@v1", good)
+    assert entry_errors("a/b", {**good, "permissions": {"contents": "admin"}})
+    assert entry_errors("a/b", {**good, "permissions": {"id-token": "read"}})
+    assert entry_errors("a/b", {**good, "permissions": {"workflows": "write"}})
+    assert entry_errors("a/b", {"permissions": {}})  # no source
+    issues = {"issues": "write"}
+    assert entry_errors("a/b", {**good, "when": [{"input": "x", "permissions": issues}]})
+    bad_equals = {"input": "x", "equals": True, "permissions": issues}
+    assert entry_errors("a/b", {**good, "when": [bad_equals]})
+    assert entry_errors("a/b", {**good, "when": [{"input": "x", "set": True, "permissions": {}}]})
+    assert entry_errors("a/b", {**good, "surprise": 1})
+
+
+def test_notable_facts() -> None:
+    """Facts the brief singles out (and that the best-known public knowledge base gets wrong)."""
+    k = KNOWLEDGE_DATA
+
+    def when(key: str, inp: str) -> dict:
+        return next(c for c in k[key]["when"] if c["input"] == inp)
+
+    assert k["actions/checkout"]["permissions"] == {"contents": "read"}
+    assert k["actions/checkout"]["token_input"] == "token"
+    assert when("docker/login-action", "registry") == {
+        "input": "registry", "equals": "ghcr.io", "permissions": {"packages": "write"},
+    }
+    assert when("pypa/gh-action-pypi-publish", "password")["permissions"] == {"id-token": "write"}
+    assert when("ossf/scorecard-action", "publish_results")["permissions"] == {
+        "id-token": "write", "security-events": "write",
+    }
+    assert k["softprops/action-gh-release"]["permissions"]["contents"] == "write"
+    assert when("actions/download-artifact", "run-id")["permissions"] == {"actions": "read"}
+    for key in ("github/codeql-action/analyze", "github/codeql-action/upload-sarif"):
+        assert k[key]["permissions"]["security-events"] == "write"
+    for key in ("actions/attest-build-provenance", "actions/attest-sbom"):
+        assert k[key]["permissions"] == {"id-token": "write", "attestations": "write"}
+    assert k["actions/deploy-pages"]["permissions"] == {"pages": "write", "id-token": "write"}
+    assert k["peter-evans/create-pull-request"]["permissions"] == {
+        "contents": "write", "pull-requests": "write",
+    }
+    assert k["actions/stale"]["permissions"] == {"issues": "write", "pull-requests": "write"}
+    assert k["goreleaser/goreleaser-action"]["token_env"] == "GITHUB_TOKEN"
+    for key in ("actions/setup-node", "actions/setup-python", "actions/cache",
+                "actions/upload-artifact"):
+        assert k[key]["permissions"] == {}
+
+
+@pytest.fixture(scope="module")
+def corpus_counts():
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus absent: {CORPUS} (needs ../shared): coverage not checked")
+    counter = load_counter()
+    counts = counter.count_actions(CORPUS)
+    assert counts, f"no `uses:` found under {CORPUS}"
+    return counter, counts
+
+
+def test_most_used_actions_have_entries(corpus_counts) -> None:
+    counter, counts = corpus_counts
+    top = [key for key, _ in counter.ranked(counts)[:TOP]]
+    missing = [key for key in top if key not in KNOWLEDGE_DATA]
+    assert missing == [], f"{len(missing)} of the {TOP} most used actions have no entry"
+
+
+def test_github_owned_actions_have_entries(corpus_counts) -> None:
+    _, counts = corpus_counts
+    owned = sorted(k for k in counts if k.startswith(("actions/", "github/")))
+    missing = [key for key in owned if key not in KNOWLEDGE_DATA]
+    assert missing == [], f"GitHub-owned actions without an entry: {missing}"
+
+
+def test_action_key_normalisation() -> None:
+    counter = load_counter()
+    assert counter.action_key("Actions/Checkout@v4") == "actions/checkout"
+    assert counter.action_key("github/codeql-action/init@abc123") == "github/codeql-action/init"
+    assert counter.action_key("./.github/actions/setup") is None
+    assert counter.action_key("docker://alpine:3") is None
+    assert counter.action_key("o/r/.github/workflows/x.yml@main") == "o/r/.github/workflows/x.yml"
