@@ -53,21 +53,27 @@ def understood(corpus: Path) -> None:
     print("most common unknown actions:", common)
 
 
-def zizmor_count(folder: Path) -> Counter[str]:
-    counts: Counter[str] = Counter()
+def zizmor_findings(folder: Path) -> tuple[list[tuple[str, str]], int]:
+    """(file, annotation) of every excessive-permissions finding; and repos zizmor refused."""
+    findings: list[tuple[str, str]] = []
+    refused = 0
     for repo in sorted(p for p in folder.iterdir() if (p / ".github/workflows").is_dir()):
         out = subprocess.run(
             ["zizmor", "--offline", "--format", "json", "--no-progress", str(repo)],
             capture_output=True, text=True, check=False,
         )
         try:
-            findings = json.loads(out.stdout or "[]")
+            results = json.loads(out.stdout or "[]")
         except json.JSONDecodeError:
-            counts["(zizmor could not load)"] += 1
+            refused += 1
             continue
-        for finding in findings:
-            counts[finding.get("ident", "?")] += 1
-    return counts
+        for finding in results:
+            if finding.get("ident") != "excessive-permissions":
+                continue
+            location = finding["locations"][0]["symbolic"]
+            path = location["key"]["Local"]["verbatim_path"]
+            findings.append((str(Path(path).relative_to(folder)), location.get("annotation", "")))
+    return findings, refused
 
 
 def zizmor(corpus: Path) -> None:
@@ -76,14 +82,19 @@ def zizmor(corpus: Path) -> None:
         shutil.copytree(corpus, copy)
         for p in copy.rglob("*"):
             p.chmod(0o755 if p.is_dir() else 0o644)
-        before = zizmor_count(copy)
+        before, refused = zizmor_findings(copy)
+        changed: set[str] = set()
         transform = REGISTRY["permissions"]
         for repo in sorted(p for p in copy.iterdir() if (p / ".github/workflows").is_dir()):
-            process_repo(repo, RunOptions(write=True), [transform()])
-        after = zizmor_count(copy)
-    print("zizmor excessive-permissions findings: before", before["excessive-permissions"],
-          "after", after["excessive-permissions"])
-    print("repos zizmor could not load:", before["(zizmor could not load)"])
+            result = process_repo(repo, RunOptions(write=True), [transform()])
+            changed.update(f"{repo.name}/{f.path}" for f in result.files if f.changed)
+        after, _ = zizmor_findings(copy)
+    in_changed = [f for f in after if f[0] in changed]
+    print(f"zizmor excessive-permissions findings: before {len(before)}, after {len(after)};"
+          f" files changed by gha-fix: {len(changed)}; findings left in changed files:"
+          f" {len(in_changed)}; repos zizmor refused: {refused}")
+    for path, annotation in in_changed:
+        print(f"  left in a changed file: {path}: {annotation}")
 
 
 def main() -> None:
