@@ -605,6 +605,7 @@ def _commands(script: str) -> list[str]:
 
 
 _SEPARATORS = re.compile(r"&&|\|\||[;|&]|\$\(|`|\(|\)")
+_REDIRECTION = re.compile(r"\d*>&\d+|&>>?|\d*>>?|<<<?|<")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
@@ -612,9 +613,11 @@ def _command_words(lines: list[str]) -> list[tuple[str, str]]:
     """(command, first argument) of every simple command in the script's lines."""
     words: list[tuple[str, str]] = []
     for line in lines:
-        for part in _SEPARATORS.split(line):
-            tokens = [t for t in part.split() if not _ASSIGNMENT.match(t)]
-            tokens = [t.strip("\"'") for t in tokens if not t.startswith((">", "<", "2>", "&>"))]
+        for part in _SEPARATORS.split(_REDIRECTION.sub(" > ", line)):
+            tokens = part.split()
+            if ">" in tokens:  # drop the redirection target
+                tokens = tokens[: tokens.index(">")]
+            tokens = [t.strip("\"'") for t in tokens if not _ASSIGNMENT.match(t)]
             if tokens and tokens[0] and not tokens[0].startswith("#"):
                 second = next((t for t in tokens[1:] if t and not t.startswith("-")), "")
                 words.append((tokens[0], second))
