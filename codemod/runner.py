@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,8 +107,9 @@ def process_document(
                             f"({type(exc).__name__}); this file was left as is")
             return FileResult(doc.path, original=result.original, new=result.original,
                               error=result.error)
+        to_original = original_lines(result.original, seen.full_text())
         for item in items:
-            line = seen.line_of(item.path)
+            line = to_original(seen.line_of(item.path))
             if isinstance(item, Note):
                 if not suppressed(seen, item):
                     result.notes.append(NoteResult(item, line))
@@ -125,6 +127,26 @@ def process_document(
                 result.fixes.append(FixResult(fix, Status.APPLIED, line))
     result.new = doc.full_text()
     return result
+
+
+def original_lines(original: str, current: str) -> Callable[[int], int]:
+    """Maps a 1-based line of `current` (the text an earlier transform edited) back to the
+    line of `original` it stands at, so every report names lines of the file on disk."""
+    if original == current:
+        return lambda line: line
+    matcher = difflib.SequenceMatcher(None, original.splitlines(), current.splitlines())
+    blocks = matcher.get_matching_blocks()
+
+    def to_original(line: int) -> int:
+        index = line - 1
+        for a, b, size in blocks:
+            if b <= index < b + size:
+                return a + (index - b) + 1
+            if b > index:  # inside inserted text: the original line it was inserted before
+                return min(a + 1, max(len(original.splitlines()), 1))
+        return line
+
+    return to_original
 
 
 def write_atomic(path: Path, text: str) -> None:

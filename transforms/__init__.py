@@ -12,10 +12,8 @@ def register(cls: type[Transform]) -> type[Transform]:
     return cls
 
 
-from transforms import permissions  # noqa: E402, F401  (registers itself)
-
-# isort: split
-from transforms import fork_guard  # noqa: E402, F401  (registers itself)
-
-# isort: split
-from transforms import secrets  # noqa: E402, F401  (registers itself)
+# Run order. `secrets` first: its messages name the line where a value was found, which must
+# be the line in the file as committed (later transforms insert lines).
+from transforms import secrets  # noqa: E402, F401, I001  (each module registers itself)
+from transforms import permissions  # noqa: E402, F401
+from transforms import fork_guard  # noqa: E402, F401
