@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from codemod.diff import unified_diff
+from codemod.git import CommitOptions
 from codemod.model import RepoResult, Status
 from codemod.repo import ConfigError
 
@@ -27,12 +28,20 @@ class Format(str, Enum):
     json = "json"
 
 
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
 def _ids(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in (value or "").split(",") if v.strip())
 
 
 PathsArg = Annotated[
-    list[Path] | None, typer.Argument(help="Repository roots (default: the current folder).")
+    list[Path] | None, typer.Argument(help="Repository roots, or folders to search for them "
+                                   "(default: the current folder).")
 ]
 SelectOpt = Annotated[
     str | None, typer.Option("--select", help="Only these transforms (comma-separated ids).")
@@ -48,31 +57,91 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="Config file to use instead of .github/gha-fix.yml."),
 ]
+ReposFromOpt = Annotated[
+    Path | None,
+    typer.Option("--repos-from", help="Read repository paths from FILE (one a line).",
+                 rich_help_panel="Many repositories"),
+]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", min=1, help="Repositories processed in parallel "
+                 "(default: CPU count).", rich_help_panel="Many repositories"),
+]
+ShardOpt = Annotated[
+    str | None,
+    typer.Option("--shard", metavar="K/N", help="Only the K-th of N deterministic parts of the "
+                 "repositories (a CI matrix).", rich_help_panel="Many repositories"),
+]
+ReportOpt = Annotated[
+    Path | None,
+    typer.Option("--report", help="Write per-repository results (JSON) to this file.",
+                 rich_help_panel="Many repositories"),
+]
+DepthOpt = Annotated[
+    int,
+    typer.Option("--depth", min=1, help="How deep to search a PATH that is not a repo root.",
+                 rich_help_panel="Many repositories"),
+]
 
 
 def _run(
-    paths: list[Path] | None, *, write: bool, select: str | None, ignore: str | None,
-    unsafe_fixes: bool, config: Path | None,
+    paths: list[Path] | None, *, mode: str, select: str | None, ignore: str | None,
+    unsafe_fixes: bool, config: Path | None, repos_from: Path | None = None,
+    jobs: int | None = None, shard: str | None = None, depth: int = 3,
+    commit: CommitOptions | None = None,
 ) -> list[RepoResult]:
-    from codemod.runner import RunOptions, process_repo, select_transforms
+    from codemod.bulk import (
+        Job,
+        ProgressBar,
+        ShardError,
+        discover,
+        parse_shard,
+        read_repos_file,
+        run_all,
+    )
+    from codemod.bulk import shard as take_shard
+    from codemod.runner import RunOptions, select_transforms
 
     options = RunOptions(
-        unsafe_fixes=unsafe_fixes, write=write, config=config,
-        select=_ids(select), ignore=_ids(ignore),
+        unsafe_fixes=unsafe_fixes, config=config, select=_ids(select), ignore=_ids(ignore),
     )
-    try:  # fail fast on unknown transform ids, before touching any repo
+    try:  # fail fast on bad arguments, before touching any repo
         select_transforms({}, options) if options.select or options.ignore else None
-    except ConfigError as exc:
-        typer.echo(f"gha-fix: {exc}", err=True)
+        part = parse_shard(shard) if shard else None
+        listed = read_repos_file(repos_from) if repos_from else []
+    except (ConfigError, ShardError, OSError) as exc:
+        reason = f"{repos_from}: {exc.strerror}" if isinstance(exc, OSError) else exc
+        typer.echo(f"gha-fix: {reason}", err=True)
         raise typer.Exit(2) from None
-    roots = paths or [Path(".")]
-    results = []
-    for root in roots:
-        if not root.is_dir():
-            results.append(RepoResult(str(root), error=f"{root}:0: not a folder"))
-            continue
-        results.append(process_repo(root, options))
-    return results
+    given = [*(paths or []), *listed] or [Path(".")]
+    targets = discover(given, depth)
+    if part:
+        targets = take_shard(targets, *part)
+    job = Job(mode, options, commit or CommitOptions())
+    show = sys.stderr.isatty() and len(targets) > 1
+    return run_all(targets, job, jobs, ProgressBar(len(targets)) if show else None)
+
+
+def _finish(results: list[RepoResult], report: Path | None) -> None:
+    """The summary table (many repos), `--report`, the errors."""
+    from codemod.report import bulk_report
+
+    if len(results) > 1:
+        from rich.console import Console
+
+        from codemod.report import summary_table
+
+        console = Console(stderr=True)
+        if not console.is_terminal:
+            console.width = 120  # a log file: don't squeeze the table into 80 columns
+        console.print(summary_table(results))
+    _print_errors(results)
+    if report is not None:
+        try:
+            report.write_text(bulk_report(results) + "\n", encoding="utf-8")
+        except OSError as exc:
+            typer.echo(f"gha-fix: {report}: cannot write the report: {exc.strerror}", err=True)
+            raise typer.Exit(2) from None
 
 
 def _print_errors(results: list[RepoResult]) -> None:
@@ -103,8 +172,12 @@ def _print_diffs(results: list[RepoResult]) -> None:
 
 
 @app.command(
-    epilog="Examples:\n\n  gha-fix apply --dry-run .\n\n  gha-fix apply --select permissions"
-    " ~/src/my-repo\n\n  gha-fix apply --unsafe-fixes --no-commit ."
+    epilog="Without --dry-run or --no-commit the fixes are committed on a new branch "
+    "(from HEAD); your uncommitted work is never touched.\n\n"
+    "Examples:\n\n  gha-fix apply .\n\n  gha-fix apply --dry-run .\n\n"
+    "  gha-fix apply --select permissions --push ~/src/my-repo\n\n"
+    "  gha-fix apply --no-commit --jobs 8 --report fixes.json ~/src\n\n"
+    "  gha-fix apply --dry-run --repos-from repos.txt --shard 2/4"
 )
 def apply(
     paths: PathsArg = None,
@@ -114,17 +187,50 @@ def apply(
     no_commit: Annotated[
         bool, typer.Option("--no-commit", help="Write the files; do not commit.")
     ] = False,
+    branch: Annotated[
+        str | None, typer.Option("--branch", help="Branch to commit on "
+                                 "(default: gha-fix/<short id of the change>).",
+                                 rich_help_panel="Committing")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the branch if it exists.",
+                           rich_help_panel="Committing")
+    ] = False,
+    push: Annotated[
+        bool, typer.Option("--push", help="Push the branch (to --remote; --push=REMOTE "
+                           "also works).", rich_help_panel="Committing")
+    ] = False,
+    remote: Annotated[
+        str, typer.Option("--remote", help="Remote for --push.", rich_help_panel="Committing")
+    ] = "origin",
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
     unsafe_fixes: UnsafeOpt = False,
     output_format: FormatOpt = Format.text,
     config: ConfigOpt = None,
+    repos_from: ReposFromOpt = None,
+    jobs: JobsOpt = None,
+    shard: ShardOpt = None,
+    report: ReportOpt = None,
+    depth: DepthOpt = 3,
 ) -> None:
-    """Fix the workflows of the repositories at PATHS (default: the current folder)."""
+    """Fix the workflows of the repositories at PATHS (default: the current folder).
+
+    A PATH holding .github/workflows/ is a repository; any other folder is searched for them.
+    """
     from codemod.report import summary_line, text_lines, to_json
 
-    results = _run(paths, write=not dry_run, select=select, ignore=ignore,
-                   unsafe_fixes=unsafe_fixes, config=config)
+    if dry_run and no_commit:
+        no_commit = False  # --dry-run wins: nothing is written
+    mode = "dry-run" if dry_run else "write" if no_commit else "commit"
+    if mode != "commit" and (branch or force or push):
+        typer.echo("gha-fix: --branch, --force and --push commit: they do not go with "
+                   "--dry-run or --no-commit", err=True)
+        raise typer.Exit(2)
+    commit = CommitOptions(branch=branch, force=force, push=remote if push else None)
+    results = _run(paths, mode=mode, select=select, ignore=ignore, unsafe_fixes=unsafe_fixes,
+                   config=config, repos_from=repos_from, jobs=jobs, shard=shard, depth=depth,
+                   commit=commit)
     if output_format is Format.json:
         typer.echo(to_json(results))
     else:
@@ -132,35 +238,57 @@ def apply(
             _print_diffs(results)
         for line in text_lines(results, checking=False):
             typer.echo(line, err=True)
+        many = len(results) > 1
+        for repo in results:
+            for message in repo.messages:
+                typer.echo(f"{repo.root}: {message}" if many else message, err=True)
         typer.echo(summary_line(results, "would be applied" if dry_run else "applied"), err=True)
-    _print_errors(results)
+    _finish(results, report)
     raise typer.Exit(2 if any(r.errors for r in results) else 0)
 
 
 @app.command(
     epilog="Exit codes: 0 nothing to fix, 1 fixes are due, 2 errors.\n\n"
     "Examples:\n\n  gha-fix check .\n\n  gha-fix check --format json . > findings.json"
+    "\n\n  gha-fix check --format sarif . > gha-fix.sarif"
+    "\n\n  gha-fix check --format github .   (annotations in a workflow run)"
 )
 def check(
     paths: PathsArg = None,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
     unsafe_fixes: UnsafeOpt = False,
-    output_format: FormatOpt = Format.text,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="Output format.")
+    ] = CheckFormat.text,
     config: ConfigOpt = None,
+    repos_from: ReposFromOpt = None,
+    jobs: JobsOpt = None,
+    shard: ShardOpt = None,
+    report: ReportOpt = None,
+    depth: DepthOpt = 3,
 ) -> None:
-    """Report what `apply` would change as `file:line: [transform] message`; for CI."""
-    from codemod.report import summary_line, text_lines, to_json
+    """Report what `apply` would change as `file:line: \\[transform] message`; for CI."""
+    from codemod.report import github_annotations, summary_line, text_lines, to_json
 
-    results = _run(paths, write=False, select=select, ignore=ignore,
-                   unsafe_fixes=unsafe_fixes, config=config)
-    if output_format is Format.json:
+    results = _run(paths, mode="check", select=select, ignore=ignore,
+                   unsafe_fixes=unsafe_fixes, config=config, repos_from=repos_from,
+                   jobs=jobs, shard=shard, depth=depth)
+    if output_format is CheckFormat.json:
         typer.echo(to_json(results))
+    elif output_format is CheckFormat.sarif:
+        from codemod.sarif import to_sarif_json
+
+        typer.echo(to_sarif_json(results))
+    elif output_format is CheckFormat.github:
+        for line in github_annotations(results):
+            typer.echo(line)
+        typer.echo(summary_line(results, "due"), err=True)
     else:
         for line in text_lines(results, checking=True):
             typer.echo(line)
         typer.echo(summary_line(results, "due"), err=True)
-    _print_errors(results)
+    _finish(results, report)
     due = any(r.status is not Status.SUPPRESSED for repo in results for r in repo.fixes())
     raise typer.Exit(2 if any(r.errors for r in results) else 1 if due else 0)
 
@@ -175,7 +303,20 @@ def list_transforms() -> None:
 
 
 def main() -> None:
-    app()
+    app(args=_push_value(sys.argv[1:]))
+
+
+def _push_value(args: list[str]) -> list[str]:
+    """`--push=REMOTE` -> `--push --remote REMOTE` (typer options cannot take an optional value)."""
+    out: list[str] = []
+    for arg in args:
+        if arg == "--":
+            return out + args[len(out):]
+        if arg.startswith("--push="):
+            out += ["--push", "--remote", arg.split("=", 1)[1]]
+        else:
+            out.append(arg)
+    return out
 
 
 if __name__ == "__main__":

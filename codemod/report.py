@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -154,7 +155,7 @@ def repo_report(repo: RepoResult) -> dict[str, Any]:
             r.status.value for r in repo.fixes() if r.status is not Status.APPLIED
         )),
         "notes": sum(len(f.notes) for f in repo.files),
-        "unknown_actions": unknown_actions([repo]),
+        "unknown_actions": {u["action"]: u["count"] for u in unknown_actions([repo])},
         "errors": repo.errors,
         "branch": repo.branch,
         "messages": repo.messages,
@@ -176,7 +177,8 @@ def summary_table(results: Sequence[RepoResult]) -> Any:
     """A rich table: one row per repository with something to say, and the totals."""
     from rich.table import Table
 
-    table = Table(title="gha-fix", show_footer=True, title_justify="left")
+    table = Table(title=f"gha-fix: {len(results)} repositories", show_footer=True,
+                  title_justify="left")
     totals = summary(results)
     applied = totals["fixes"].get("applied", 0)
     table.add_column("repository", footer=f"{len(results)} repos")
@@ -186,8 +188,14 @@ def summary_table(results: Sequence[RepoResult]) -> Any:
     table.add_column("notes", justify="right",
                      footer=str(sum(len(f.notes) for r in results for f in r.files)))
     table.add_column("errors", justify="right", footer=str(totals["errors"]))
-    table.add_column("branch")
+    branches = any(r.branch for r in results)
+    if branches:
+        table.add_column("branch")
     quiet = 0
+    try:  # rows name repos relative to their common folder: the part that differs
+        base = os.path.commonpath([os.path.abspath(r.root) for r in results])
+    except ValueError:
+        base = ""
     for repo in results:
         fixes = len(repo.fixes(Status.APPLIED))
         notes = sum(len(f.notes) for f in repo.files)
@@ -195,10 +203,12 @@ def summary_table(results: Sequence[RepoResult]) -> Any:
             quiet += 1
             continue
         changed = sum(1 for f in repo.files if f.changed)
-        table.add_row(repo.root, str(len(repo.files)), str(changed), str(fixes), str(notes),
-                      str(len(repo.errors)), repo.branch or "")
+        name = os.path.relpath(os.path.abspath(repo.root), base) if base else repo.root
+        table.add_row(name, str(len(repo.files)), str(changed), str(fixes), str(notes),
+                      str(len(repo.errors)), *([repo.branch or ""] if branches else []))
     if quiet:
-        table.caption = f"{quiet} repositories with nothing to report are not listed"
+        table.caption = (f"{quiet} {'repository' if quiet == 1 else 'repositories'} with "
+                         "nothing to report not listed")
     return table
 
 

@@ -1,0 +1,228 @@
+"""Run gha-fix over many checked-out repositories: find them, pick a shard, run in parallel.
+
+A platform team fixes a fleet, not one repo.  A PATH that holds `.github/workflows/` is a repo
+root (a git checkout or a plain folder); any other folder is searched, `depth` levels down,
+for such roots.  `--shard K/N` keeps every N-th root of the sorted list, so N machines (a CI
+matrix) given the same list split it without talking to each other.  Repos run in separate
+processes (`concurrent.futures.ProcessPoolExecutor`); a repo that fails becomes an error in
+its own result and never stops the others.  Everything crossing processes is picklable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from codemod.git import CommitOptions
+from codemod.model import RepoResult
+from codemod.repo import is_repo_root
+from codemod.runner import RunOptions, process_repo
+from codemod.transform import Transform
+
+MODES = ("check", "dry-run", "write", "commit")
+DEFAULT_DEPTH = 3
+# folders never searched for repositories: tool caches and dependencies, not checkouts
+_SKIP = {"node_modules", "__pycache__", "site-packages", "venv"}
+
+
+@dataclass(frozen=True)
+class Job:
+    """What to do with each repository (sent to the worker processes)."""
+
+    mode: str = "check"  # one of MODES
+    options: RunOptions = field(default_factory=RunOptions)
+    commit: CommitOptions = field(default_factory=CommitOptions)
+    transforms: tuple[Transform, ...] | None = None  # None: the registry, as configured
+
+
+@dataclass(frozen=True)
+class Target:
+    path: Path
+    error: str | None = None  # the path cannot be processed at all (missing, not a folder)
+
+
+class ShardError(ValueError):
+    pass
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`K/N` (1-based) -> (K, N)."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ShardError(f"--shard must look like K/N (e.g. 2/8), not {text!r}") from None
+    if not 1 <= k <= n:
+        raise ShardError(f"--shard {text}: K must be between 1 and N")
+    return k, n
+
+
+def read_repos_file(path: Path) -> list[Path]:
+    """One path a line; blank lines and `#` comments are skipped."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [Path(line) for line in lines if line and not line.startswith("#")]
+
+
+def find_roots(folder: Path, depth: int) -> list[Path]:
+    """Repo roots under `folder` (not descending into a root, hidden folders or symlinks)."""
+    found: list[Path] = []
+    level = [folder]
+    for _ in range(depth):
+        below: list[Path] = []
+        for parent in level:
+            try:
+                entries = sorted(os.scandir(parent), key=lambda e: e.name)
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.name.startswith(".") or entry.name in _SKIP:
+                    continue
+                if not entry.is_dir(follow_symlinks=False):
+                    continue
+                path = Path(entry.path)
+                if is_repo_root(path):
+                    found.append(path)
+                else:
+                    below.append(path)
+        level = below
+    return sorted(found)
+
+
+def discover(paths: Iterable[Path], depth: int = DEFAULT_DEPTH) -> list[Target]:
+    """The targets for `paths`, in order, each repository once."""
+    targets: list[Target] = []
+    seen: set[Path] = set()
+
+    def add(target: Target) -> None:
+        key = target.path.resolve() if target.error is None else target.path
+        if key not in seen:
+            seen.add(key)
+            targets.append(target)
+
+    for path in paths:
+        if not path.exists():
+            add(Target(path, f"{path}: no such folder"))
+        elif not path.is_dir():
+            add(Target(path, f"{path}: not a folder"))
+        elif is_repo_root(path):
+            add(Target(path))
+        else:
+            roots = find_roots(path, depth)
+            # nothing below: the folder itself, a repo without workflows (nothing to do)
+            for root in roots or [path]:
+                add(Target(root))
+    return targets
+
+
+def shard(targets: Sequence[Target], k: int, n: int) -> list[Target]:
+    """Every n-th target of the list sorted by path, starting at the k-th (1-based)."""
+    order = sorted(range(len(targets)), key=lambda i: targets[i].path.as_posix())
+    keep = {index for rank, index in enumerate(order) if rank % n == k - 1}
+    return [t for i, t in enumerate(targets) if i in keep]
+
+
+def run_one(target: Target, job: Job) -> RepoResult:
+    """Process one repository; any failure becomes the result's error (runs in a worker)."""
+    if target.error:
+        return RepoResult(str(target.path), error=target.error)
+    transforms = list(job.transforms) if job.transforms is not None else None
+    try:
+        if job.mode == "commit":
+            from codemod.git import commit_repo
+
+            options = replace(job.options, write=False)
+            return commit_repo(
+                target.path, lambda folder: process_repo(folder, options, transforms), job.commit
+            )
+        options = replace(job.options, write=job.mode == "write")
+        return process_repo(target.path, options, transforms)
+    except Exception as exc:  # one repo's bug must not stop the fleet
+        return RepoResult(str(target.path), error=f"{target.path}: internal error: {exc!r}")
+
+
+def run_all(
+    targets: Sequence[Target],
+    job: Job,
+    jobs: int | None = None,
+    progress: ProgressBar | None = None,
+) -> list[RepoResult]:
+    """Results in the order of `targets`; `jobs` worker processes (default: CPU count)."""
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    results: list[RepoResult] = []
+    if jobs == 1 or len(targets) <= 1:
+        with progress or nullcontext():
+            for target in targets:
+                results.append(run_one(target, job))
+                if progress:
+                    progress(results[-1])
+        return results
+    slots: list[RepoResult | None] = [None] * len(targets)
+    with ProcessPoolExecutor(max_workers=min(jobs, len(targets))) as pool:
+        # biggest repos first, so that no big one starts last and leaves the other workers idle
+        order = sorted(range(len(targets)), key=lambda i: -_weight(targets[i]))
+        futures = {pool.submit(run_one, targets[i], job): i for i in order}
+        # the bar's refresh thread starts after the workers are forked
+        with progress or nullcontext():
+            for future in as_completed(futures):
+                index = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # the worker died (killed, out of memory)
+                    path = targets[index].path
+                    result = RepoResult(str(path), error=f"{path}: worker failed: {exc!r}")
+                slots[index] = result
+                if progress:
+                    progress(result)
+    return [r for r in slots if r is not None]
+
+
+def _weight(target: Target) -> int:
+    """Bytes of workflows: a cheap estimate of a repo's processing time."""
+    if target.error:
+        return 0
+    folder = target.path / ".github" / "workflows"
+    try:
+        return sum(e.stat().st_size for e in os.scandir(folder) if e.is_file())
+    except OSError:
+        return 0
+
+
+class ProgressBar:
+    """A rich progress bar on stderr: repos done, files, fixes, errors."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.files = self.fixes = self.errors = 0
+        self.progress = Progress(
+            TextColumn("repos"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[stats]}"), TimeElapsedColumn(),
+            console=Console(stderr=True), transient=True,
+        )
+        self.task = self.progress.add_task("repos", total=total, stats=self._stats())
+
+    def _stats(self) -> str:
+        return f"files {self.files}  fixes {self.fixes}  errors {self.errors}"
+
+    def __enter__(self) -> ProgressBar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, result: RepoResult) -> None:
+        self.files += len(result.files)
+        self.fixes += len(result.fixes())
+        self.errors += len(result.errors)
+        self.progress.update(self.task, advance=1, stats=self._stats())

@@ -1,0 +1,198 @@
+"""Bulk runs: discovering repositories, shards, parallel processes, one broken repo, reports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+from repo_helpers import (
+    CLEAN_WORKFLOW,
+    WORKFLOW,
+    git,
+    make_repo,
+    test_transforms,  # noqa: F401  (a fixture)
+    write_files,
+)
+from typer.testing import CliRunner
+
+from codemod.bulk import Job, Target, discover, parse_shard, run_all, shard
+from codemod.cli import app
+from codemod.document import Document
+from codemod.model import Fix, Note
+from codemod.repo import RepoContext
+from codemod.transform import Transform
+
+CI = ".github/workflows/ci.yml"
+
+
+class Boom(Transform):
+    """Crashes on a repo that has a `boom.yml` workflow: a bug must stay in its repo."""
+
+    id = "boom-test"
+    summary = "test-only: raise"
+
+    def run(self, doc: Document, repo: RepoContext) -> Iterable[Fix | Note]:
+        if doc.path.endswith("boom.yml"):
+            raise RuntimeError("transform bug")
+        return []
+
+
+@pytest.fixture(autouse=True)
+def _transforms(test_transforms: dict, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    import transforms
+
+    monkeypatch.setitem(transforms.REGISTRY, Boom.id, Boom)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Path:
+    """org/ with three git repos (one nested a level deeper), one broken, one plain folder."""
+    org = tmp_path / "org"
+    make_repo(org / "alpha")
+    make_repo(org / "team" / "beta")
+    make_repo(org / "gamma", {CI: WORKFLOW, ".github/gha-fix.yml": "select: [nope]\n"})
+    make_repo(org / "delta", {CI: WORKFLOW, ".github/workflows/boom.yml": CLEAN_WORKFLOW})
+    make_repo(org / "plain", use_git=False)
+    write_files(org, {
+        "node_modules/x/.github/workflows/ci.yml": WORKFLOW,  # never searched
+        ".hidden/y/.github/workflows/ci.yml": WORKFLOW,
+        "docs/readme.md": "not a repo\n",
+    })
+    return org
+
+
+def names(targets: list[Target], base: Path) -> list[str]:
+    return [t.path.relative_to(base).as_posix() for t in targets]
+
+
+def test_discover_roots(fleet: Path) -> None:
+    found = discover([fleet])
+    assert names(found, fleet) == ["alpha", "delta", "gamma", "plain", "team/beta"]
+    # depth limit: team/beta is two levels down
+    assert "team/beta" not in names(discover([fleet], depth=1), fleet)
+    # a root given directly, twice, and a missing path
+    again = discover([fleet / "alpha", fleet / "alpha" / ".", fleet / "missing"])
+    assert [t.error for t in again] == [None, f"{fleet / 'missing'}: no such folder"]
+
+
+def test_shards_partition_the_fleet(fleet: Path) -> None:
+    targets = discover([fleet])
+    parts = [names(shard(targets, k, 3), fleet) for k in (1, 2, 3)]
+    assert sorted(n for part in parts for n in part) == sorted(names(targets, fleet))
+    assert parts == [["alpha", "plain"], ["delta", "team/beta"], ["gamma"]]
+    # the same list in another order gives the same shards
+    assert names(shard(list(reversed(targets)), 1, 3), fleet) == ["plain", "alpha"]
+    assert parse_shard("2/8") == (2, 8)
+    for bad in ("0/3", "4/3", "x", "1/0"):
+        with pytest.raises(ValueError):
+            parse_shard(bad)
+
+
+def test_parallel_results_match_sequential(fleet: Path) -> None:
+    targets = discover([fleet])
+    one = run_all(targets, Job("check"), jobs=1)
+    two = run_all(targets, Job("check"), jobs=2)
+    assert [r.root for r in one] == [r.root for r in two] == [str(t.path) for t in targets]
+    assert [len(r.fixes()) for r in one] == [len(r.fixes()) for r in two]
+    assert [r.errors for r in one] == [r.errors for r in two]
+
+
+def test_bulk_check_with_one_broken_repo(fleet: Path, tmp_path: Path) -> None:
+    report = tmp_path / "out.json"
+    code, out, err = run("check", "--jobs", "2", "--report", str(report), str(fleet))
+    assert code == 2  # errors win over "fixes are due"
+    data = json.loads(report.read_text())
+    repos = {Path(r["root"]).relative_to(fleet).as_posix(): r for r in data["repos"]}
+    assert set(repos) == {"alpha", "delta", "gamma", "plain", "team/beta"}
+    assert repos["gamma"]["errors"] == ["unknown transform id: nope (see `gha-fix transforms`)"]
+    assert repos["delta"]["errors"] == [
+        ".github/workflows/boom.yml:0: internal error in transform boom-test (RuntimeError); "
+        "this file was left as is"
+    ]
+    assert repos["delta"]["fixes_by_transform"] == {"perms-test": 1, "secrets-test": 1}
+    for ok in ("alpha", "team/beta", "plain"):
+        assert repos[ok]["errors"] == []
+        assert repos[ok]["fixes_by_transform"] == {"perms-test": 1, "secrets-test": 1}
+        assert repos[ok]["files_changed"] == [CI]
+        assert repos[ok]["branch"] is None
+    # unknown actions aggregated over the fleet, from Note.details
+    assert data["unknown_actions"] == [{"action": "someorg/deploy-thing", "count": 4, "repos": 4}]
+    assert "npm_TEST" not in report.read_text()
+    # findings of every good repo, prefixed by the repo; the table and the errors on stderr
+    assert f"{fleet / 'alpha'}/{CI}:1: [perms-test]" in out
+    assert "repository" in err and "5 repos" in err
+
+
+def test_bulk_apply_commits_per_repo_and_plain_folder_fails_alone(fleet: Path,
+                                                                  tmp_path: Path) -> None:
+    report = tmp_path / "out.json"
+    code, _, err = run("apply", "--jobs", "3", "--branch", "gha-fix/fleet",
+                       "--report", str(report), str(fleet))
+    assert code == 2
+    data = {Path(r["root"]).name: r for r in json.loads(report.read_text())["repos"]}
+    assert data["alpha"]["branch"] == data["beta"]["branch"] == "gha-fix/fleet"
+    assert git(fleet / "alpha", "rev-parse", "--abbrev-ref", "HEAD").strip() == "gha-fix/fleet"
+    assert data["plain"]["branch"] is None
+    assert data["plain"]["errors"] == [
+        f"{fleet / 'plain'}: not the root of a git repository "
+        "(use --no-commit to write the files only)"
+    ]
+    assert "permissions" not in (fleet / "plain" / CI).read_text()
+    assert f"{fleet / 'plain'}: not the root of a git repository" in err
+
+
+def test_dry_run_and_no_commit_work_on_plain_folders(fleet: Path) -> None:
+    plain = fleet / "plain"
+    code, out, _ = run("apply", "--dry-run", str(plain), str(fleet / "alpha"))
+    assert code == 0
+    assert f"+++ b/{plain}/{CI}" in out
+    assert "permissions" not in (plain / CI).read_text()
+    assert run("apply", "--no-commit", str(plain))[0] == 0
+    assert "permissions:" in (plain / CI).read_text()
+
+
+def test_repos_from_and_shard_on_the_command_line(fleet: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "repos.txt"
+    listing.write_text(f"# the fleet\n{fleet / 'alpha'}\n\n{fleet / 'team'}\n{fleet / 'plain'}\n")
+    report = tmp_path / "out.json"
+    code, _, _ = run("check", "--repos-from", str(listing), "--shard", "1/2",
+                     "--report", str(report))
+    assert code == 1
+    roots = [Path(r["root"]).name for r in json.loads(report.read_text())["repos"]]
+    assert roots == ["alpha", "beta"]  # sorted: alpha, plain, team/beta -> 1st and 3rd
+    code, _, err = run("check", "--shard", "3/2", str(fleet))
+    assert code == 2 and "K must be between 1 and N" in err
+    code, _, err = run("check", "--repos-from", str(tmp_path / "none.txt"))
+    assert code == 2 and err.startswith(f"gha-fix: {tmp_path / 'none.txt'}:")
+
+
+def test_folder_without_workflows_is_nothing_to_do(tmp_path: Path) -> None:
+    code, _, err = run("check", str(tmp_path))
+    assert code == 0
+    assert "0 fixes due in 0 of 0 files" in err
+
+
+def test_a_crashing_repo_never_stops_the_others(fleet: Path, monkeypatch: pytest.MonkeyPatch
+                                                ) -> None:
+    import codemod.bulk
+
+    real = codemod.bulk.process_repo
+
+    def flaky(root: Path, *args: object) -> object:
+        if root.name == "alpha":
+            raise MemoryError("boom")
+        return real(root, *args)
+
+    monkeypatch.setattr(codemod.bulk, "process_repo", flaky)  # the forked workers see it too
+    results = run_all(discover([fleet]), Job("check"), jobs=2)
+    assert results[0].errors == [f"{fleet / 'alpha'}: internal error: MemoryError('boom')"]
+    assert all(len(r.fixes()) == 2 for r in results[1:] if Path(r.root).name != "gamma")
