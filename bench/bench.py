@@ -65,7 +65,10 @@ def main() -> None:
         for repo, f, raw in texts:
             t0 = time.perf_counter()
             try:
-                doc = Document.from_bytes(f.name, raw)
+                if args.mode == "dry-run":  # as the runner does: one parse, shared with transforms
+                    doc = contexts[repo].parse(f.relative_to(repo).as_posix())
+                else:
+                    doc = Document.from_bytes(f.name, raw)
             except DocumentError:
                 continue
             process_document(doc, transforms, contexts[repo], RunOptions())

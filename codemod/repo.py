@@ -37,7 +37,7 @@ class RepoContext:
     root: Path
     config: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
-    _documents: dict[str, Document | None] = field(default_factory=dict)
+    _documents: dict[str, Document | DocumentError] = field(default_factory=dict)
 
     def workflow_files(self) -> list[Path]:
         folder = self.root / WORKFLOWS_DIR
@@ -54,18 +54,30 @@ class RepoContext:
             return False
         return True
 
-    def load(self, rel: str) -> Document | None:
-        """A YAML file of the repo (an action.yml, a reusable workflow) or None if unusable."""
+    def parse(self, rel: str) -> Document:
+        """A YAML file of the repo, parsed once per run (transforms and the runner share it);
+        raises DocumentError (also for a path outside the repo)."""
         if rel not in self._documents:
             path = self.root / rel
-            doc = None
-            if path.is_file() and self.inside(path):
-                try:
-                    doc = Document.from_file(path, rel)
-                except DocumentError:
-                    doc = None
-            self._documents[rel] = doc
-        return self._documents[rel]
+            try:
+                if not self.inside(path):
+                    raise DocumentError("symlink leads outside the repo", 0)
+                self._documents[rel] = Document.from_file(path, rel)
+            except DocumentError as exc:
+                self._documents[rel] = exc
+        found = self._documents[rel]
+        if isinstance(found, DocumentError):
+            raise found
+        return found
+
+    def load(self, rel: str) -> Document | None:
+        """A YAML file of the repo (an action.yml, a reusable workflow) or None if unusable."""
+        if not (self.root / rel).is_file():
+            return None
+        try:
+            return self.parse(rel)
+        except DocumentError:
+            return None
 
     def local_action(self, uses: str) -> Document | None:
         """The metadata of a local action (`uses: ./path/to/action`)."""

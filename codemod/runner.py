@@ -201,7 +201,7 @@ def process_repo(
             result.files.append(FileResult(shown, error=error))
             continue
         try:
-            doc = Document.from_file(path, shown)
+            doc = repo.parse(shown)  # shared with transforms that read other workflows
         except DocumentError as exc:
             result.files.append(FileResult(shown, error=f"{shown}:{exc.line}: {exc.reason}"))
             continue
