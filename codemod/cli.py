@@ -213,6 +213,12 @@ def apply(
     shard: ShardOpt = None,
     report: ReportOpt = None,
     depth: DepthOpt = 3,
+    secrets_file: Annotated[
+        Path | None,
+        typer.Option("--secrets-file", help="Write the replaced credentials as NAME=value "
+                     "lines (mode 0600) for `gh secret set -f FILE`; outside the repo or "
+                     "git-ignored. One repository at a time."),
+    ] = None,
 ) -> None:
     """Fix the workflows of the repositories at PATHS (default: the current folder).
 
@@ -227,6 +233,18 @@ def apply(
         typer.echo("gha-fix: --branch, --force and --push commit: they do not go with "
                    "--dry-run or --no-commit", err=True)
         raise typer.Exit(2)
+    if secrets_file is not None:
+        from transforms.secrets import SecretsFileError, check_secrets_file
+
+        if len(paths or []) > 1 or repos_from is not None:
+            typer.echo("gha-fix: --secrets-file takes one repository (names could clash)",
+                       err=True)
+            raise typer.Exit(2)
+        try:  # refuse before anything is written
+            check_secrets_file(secrets_file, (paths or [Path(".")])[0])
+        except SecretsFileError as exc:
+            typer.echo(f"gha-fix: {exc}", err=True)
+            raise typer.Exit(2) from None
     commit = CommitOptions(branch=branch, force=force, push=remote if push else None)
     results = _run(paths, mode=mode, select=select, ignore=ignore, unsafe_fixes=unsafe_fixes,
                    config=config, repos_from=repos_from, jobs=jobs, shard=shard, depth=depth,
@@ -244,6 +262,18 @@ def apply(
                 typer.echo(f"{repo.root}: {message}" if many else message, err=True)
         typer.echo(summary_line(results, "would be applied" if dry_run else "applied"), err=True)
     _finish(results, report)
+    if secrets_file is not None and results:
+        from transforms.secrets import SecretsFileError, secrets_mapping, write_secrets_file
+
+        try:
+            mapping = secrets_mapping(results)
+            if mapping:
+                write_secrets_file(secrets_file, Path(results[0].root), mapping)
+                typer.echo(f"wrote {len(mapping)} secrets to {secrets_file} (mode 0600): "
+                           f"gh secret set -f {secrets_file}", err=True)
+        except SecretsFileError as exc:  # its message never holds a value
+            typer.echo(f"gha-fix: {exc}", err=True)
+            raise typer.Exit(2) from None
     raise typer.Exit(2 if any(r.errors for r in results) else 0)
 
 

@@ -477,3 +477,29 @@ def test_no_value_in_the_commit(tmp_path: Path) -> None:
                          text=True, check=True, env=env).stdout
     assert "gh secret set V0" in log, out
     assert [v[:8] for v in values if v in log] == []
+
+
+def test_cli_secrets_file(tmp_path: Path) -> None:
+    """`apply --secrets-file` writes NAME=value (0600) outside the repo and prints no value."""
+    from typer.testing import CliRunner
+
+    from codemod.cli import app
+
+    value = FAKES["npm"][0]
+    repo = tmp_path / "repo"
+    (repo / ".github/workflows").mkdir(parents=True)
+    (repo / ".github/workflows/publish.yml").write_text(
+        "on: push\njobs:\n  p:\n    runs-on: x\n    steps:\n      - run: npm publish\n"
+        f"        env:\n          NODE_AUTH_TOKEN: {value}\n")
+    inside = CliRunner().invoke(app, ["apply", "--no-commit", "--select", "secrets",
+                                      "--secrets-file", str(repo / "s.env"), str(repo)])
+    assert inside.exit_code == 2 and value not in inside.stdout + inside.stderr
+    assert not (repo / "s.env").exists()
+    assert value in (repo / ".github/workflows/publish.yml").read_text()  # refused up front
+    out = tmp_path / "secrets.env"
+    result = CliRunner().invoke(app, ["apply", "--no-commit", "--select", "secrets",
+                                      "--secrets-file", str(out), str(repo)])
+    assert result.exit_code == 0, result.stderr
+    assert value not in result.stdout + result.stderr
+    assert out.read_text() == f"NODE_AUTH_TOKEN={value}\n"
+    assert out.stat().st_mode & 0o777 == 0o600

@@ -930,12 +930,9 @@ def _ignored_by_git(repo_root: Path, path: Path) -> bool:
     return done.returncode == 0
 
 
-def write_secrets_file(path: Path, repo_root: Path, mapping: Mapping[str, str]) -> None:
-    """Write `NAME=value` lines (dotenv, as `gh secret set -f PATH` reads) with mode 0600.
-
-    Refuses a path inside the repository unless git ignores it: the values must not end up in
-    another commit.
-    """
+def check_secrets_file(path: Path, repo_root: Path) -> Path:
+    """The resolved path, or SecretsFileError for a path inside the repository that git does
+    not ignore (checked before any fix is applied, and again when writing)."""
     target = path.resolve()
     try:
         target.relative_to(repo_root.resolve())
@@ -945,6 +942,16 @@ def write_secrets_file(path: Path, repo_root: Path, mapping: Mapping[str, str]) 
     if inside and not _ignored_by_git(repo_root, target):
         raise SecretsFileError(f"{path}: inside the repository and not ignored by git; "
                                "choose a path outside it or add it to .gitignore")
+    return target
+
+
+def write_secrets_file(path: Path, repo_root: Path, mapping: Mapping[str, str]) -> None:
+    """Write `NAME=value` lines (dotenv, as `gh secret set -f PATH` reads) with mode 0600.
+
+    Refuses a path inside the repository unless git ignores it: the values must not end up in
+    another commit.
+    """
+    target = check_secrets_file(path, repo_root)
     lines = []
     for name, value in sorted(mapping.items()):
         if "\n" in value or '"' in value or "'" in value or "#" in value or " " in value:
