@@ -134,10 +134,12 @@ def original_lines(original: str, current: str) -> Callable[[int], int]:
     line of `original` it stands at, so every report names lines of the file on disk."""
     if original == current:
         return lambda line: line
-    matcher = difflib.SequenceMatcher(None, original.splitlines(), current.splitlines())
-    blocks = matcher.get_matching_blocks()
+    blocks: list[difflib.Match] = []
 
     def to_original(line: int) -> int:
+        if not blocks:  # computed on first use: most transforms report nothing
+            matcher = difflib.SequenceMatcher(None, original.splitlines(), current.splitlines())
+            blocks.extend(matcher.get_matching_blocks())
         index = line - 1
         for a, b, size in blocks:
             if b <= index < b + size:

@@ -115,6 +115,16 @@ class Knowledge:
     run_commands: list[dict[str, Any]]
     inert: dict[str, frozenset[str]] = field(default_factory=dict)
 
+    @property
+    def any_command(self) -> re.Pattern[str]:
+        """One pass over a line instead of one per rule (most lines match none)."""
+        return _any_of(tuple(rule["pattern"] for rule in self.run_commands))
+
+
+@lru_cache(maxsize=8)
+def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)")
+
 
 @lru_cache(maxsize=1)
 def builtin_knowledge() -> Knowledge:
@@ -350,6 +360,8 @@ class Analyser:
             if _API_URL.search(line) and (script_has_token or token_vars) and _AUTH.search(line):
                 recognised = True
                 self.curl(line, result)
+            if not self.kb.any_command.search(line):
+                continue
             for rule in self.kb.run_commands:
                 if not rule["regex"].search(line):
                     continue

@@ -77,6 +77,7 @@ class Table:
     # every free-standing rule in one alternation: most strings match none, and one pass
     # over them is several times faster than one pass per rule
     any_free: re.Pattern[str] | None = None
+    any_keys: re.Pattern[str] | None = None  # the keys of every key-bound rule, likewise
 
 
 @lru_cache(maxsize=1)
@@ -96,6 +97,8 @@ def table() -> Table:
         int(nb["min_length"]), float(nb["min_entropy"]), int(nb["min_classes"]),
         {k.lower(): dict(v or {}) for k, v in data["action_inputs"].items()},
         re.compile("|".join(f"(?:{r.regex.pattern})" for r in rules if r.keys is None)),
+        re.compile("|".join(f"(?:{r.keys.pattern.removeprefix('(?i)')})"
+                            for r in rules if r.keys is not None), re.IGNORECASE),
     )
 
 
@@ -123,8 +126,9 @@ def known_tokens(text: str, key: str | None = None) -> list[Hit]:
     norm = normalize_key(key) if key else ""
     rules = table()
     free_hits = rules.any_free is None or rules.any_free.search(text) is not None
+    keyed = bool(norm) and (rules.any_keys is None or rules.any_keys.search(norm) is not None)
     for rule in rules.rules:
-        if rule.keys is None and not free_hits:
+        if (rule.keys is None and not free_hits) or (rule.keys is not None and not keyed):
             continue
         if rule.keys is not None:
             if norm and rule.keys.search(norm) and rule.regex.fullmatch(text.strip()):
