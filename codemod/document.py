@@ -9,7 +9,6 @@ YAML 1.2 core schema, as GitHub does (`on` is a string, not `True`).
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,9 +183,8 @@ class Document:
         newline = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
         starts = [0]
         starts.extend(m.end() for m in re.finditer("\n", text))
-        seen: Counter[int] = Counter()
-        data = construct(root, seen)
-        shared = {node_id for node_id, count in seen.items() if count > 1}
+        shared: set[int] = set()
+        data = construct(root, shared)
         return cls(path, text, bom, newline, root, data, starts, shared)
 
     @classmethod
@@ -281,24 +279,33 @@ def child(node: Node, part: str | int) -> Node | None:
     return None
 
 
-def construct(node: Node, seen: Counter[int] | None = None) -> Any:
-    """Plain Python data for `node` (mappings keep their order; duplicate keys are errors)."""
-    if seen is None:
-        seen = Counter()
-    seen[id(node)] += 1
-    if isinstance(node, ScalarNode):
-        return scalar_value(node)
-    if isinstance(node, SequenceNode):
-        return [construct(item, seen) for item in node.value]
-    result: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = construct(key_node, seen) if isinstance(key_node, ScalarNode) else repr(key_node)
-        if not isinstance(key, str):
-            key = key_node.value if isinstance(key_node, ScalarNode) else str(key)
-        if key in result:
-            raise DocumentError(f"duplicate key {key!r}", key_node.start_mark.line + 1)
-        result[key] = construct(value_node, seen)
-    return result
+def construct(node: Node, shared: set[int] | None = None) -> Any:
+    """Plain Python data for `node` (mappings keep their order; duplicate keys are errors).
+
+    `shared` collects the ids of nodes reached more than once (anchors used by aliases)."""
+    visited: set[int] = set()
+    found = shared if shared is not None else set()
+
+    def build(node: Node) -> Any:
+        node_id = id(node)
+        if node_id in visited:
+            found.add(node_id)
+        visited.add(node_id)
+        kind = type(node)
+        if kind is ScalarNode:
+            return scalar_value(node)
+        if kind is SequenceNode:
+            return [build(item) for item in node.value]
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            # a key is its text (`on`, `3.10`, `true` stay strings, as GitHub reads them)
+            key = key_node.value if type(key_node) is ScalarNode else repr(key_node)
+            if key in result:
+                raise DocumentError(f"duplicate key {key!r}", key_node.start_mark.line + 1)
+            result[key] = build(value_node)
+        return result
+
+    return build(node)
 
 
 def same_data(a: Any, b: Any) -> bool:
