@@ -13,7 +13,8 @@ def register(cls: type[Transform]) -> type[Transform]:
 
 
 # Run order. `secrets` first: its messages name the line where a value was found, which must
-# be the line in the file as committed (later transforms insert lines).
+# be the line in the file as committed (later transforms insert lines). `fork-guard` before
+# `permissions`: it rarely edits, so both usually share one needs analysis of the same text.
 from transforms import secrets  # noqa: E402, F401, I001  (each module registers itself)
-from transforms import permissions  # noqa: E402, F401
 from transforms import fork_guard  # noqa: E402, F401
+from transforms import permissions  # noqa: E402, F401
