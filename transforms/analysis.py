@@ -58,6 +58,8 @@ class StepNeeds:
     uses_token: bool = False  # the GITHUB_TOKEN reaches this step (env, with, checkout creds)
     secrets: list[str] = field(default_factory=list)  # names of secrets other than GITHUB_TOKEN
     unknown_actions: list[str] = field(default_factory=list)  # `owner/repo[/path]` not known
+    # runs a program gha-fix cannot see into: it may request an OIDC token by itself
+    opaque: bool = False
 
 
 @dataclass
@@ -67,6 +69,10 @@ class JobNeeds:
     needs: list[Need] = field(default_factory=list)  # job-level (reusable workflow callee, ...)
     unknown: list[str] = field(default_factory=list)
     unknown_actions: list[str] = field(default_factory=list)
+
+    @property
+    def opaque(self) -> bool:
+        return any(s.opaque for s in self.steps)
 
     @property
     def understood(self) -> bool:
@@ -343,6 +349,7 @@ class Analyser:
             result.unknown += [f"{uses}: {r}" for r in sub.unknown]
             result.unknown_actions += sub.unknown_actions
             result.uses_token = result.uses_token or sub.uses_token
+            result.opaque = result.opaque or sub.opaque
 
     # run scripts ----------------------------------------------------------------------------
     def run(self, script: str, scope: Scope, result: StepNeeds) -> None:
@@ -375,13 +382,13 @@ class Analyser:
                 )
                 if applies:
                     result.needs += needs_from(rule["permissions"], rule["reason"])
-        if token_vars or script_has_token:
-            others = [w for w in _command_words(lines) if not self.inert(w)]
-            if others and not recognised:
-                what = others[0][0]
-                result.unknown.append(
-                    f"the GITHUB_TOKEN is passed to a command gha-fix cannot analyse ({what})"
-                )
+        others = [w for w in _command_words(lines) if not self.inert(w)]
+        result.opaque = result.opaque or bool(others)
+        if (token_vars or script_has_token) and others and not recognised:
+            what = others[0][0]
+            result.unknown.append(
+                f"the GITHUB_TOKEN is passed to a command gha-fix cannot analyse ({what})"
+            )
 
     def inert(self, words: tuple[str, str]) -> bool:
         """A command that cannot use a token from its environment (shell_inert.yml)."""

@@ -31,7 +31,7 @@ from codemod.model import Fix, Note
 from codemod.repo import RepoContext
 from codemod.transform import Transform
 from transforms import register
-from transforms.analysis import LEVELS, JobNeeds, analyse_workflow
+from transforms.analysis import LEVELS, SCOPES, JobNeeds, Need, analyse_workflow
 
 TOP_BEFORE = ("env", "defaults", "concurrency", "jobs")
 JOB_AFTER = ("runs-on",)
@@ -47,6 +47,15 @@ def granted(block: Any) -> dict[str, str] | None:
     if isinstance(block, dict):
         return {str(k): str(v) for k, v in block.items() if str(v) in ("read", "write")}
     return None
+
+
+def previous_grant(block: Any) -> dict[str, str]:
+    """What a block grants, `read-all`/`write-all` spelt out (no block: nothing we rely on)."""
+    if block in ("read-all", "write-all"):
+        level = block.removesuffix("-all")
+        return {scope: ("write" if scope == "id-token" else level) for scope in SCOPES
+                if scope != "id-token" or level == "write"}
+    return granted(block) or {}
 
 
 def covers(grant: dict[str, str], needs: dict[str, str]) -> bool:
@@ -110,9 +119,33 @@ class Permissions(Transform):
                     if fix is not None:
                         yield fix
                 continue
+            needs = self.with_kept(doc, job_id, job, needs, top)
             fix = self.job_fix(job_id, job, needs, new_top)
             if fix is not None:
                 yield fix
+
+    def with_kept(self, doc: Document, job_id: str, job: dict, needs: JobNeeds,
+                  top: Any) -> JobNeeds:
+        """`needs` plus the grants a safe fix must not take away although no step is seen to
+        use them: `id-token: write` in a job that runs programs gha-fix cannot see into (any
+        of them may request an OIDC token), and scopes whose line in the job's own block
+        carries a comment saying why they are there."""
+        own = job.get("permissions")
+        previous = previous_grant(own if own is not None else top)
+        scopes = needs.scopes(previous)
+        kept: list[Need] = []
+        if previous.get("id-token") == "write" and needs.opaque and "id-token" not in scopes:
+            kept.append(Need("id-token", "write", "kept: a command here may request an OIDC token"))
+        for scope, level in (granted(own) or {}).items():
+            key = doc.key_node(("jobs", job_id, "permissions", scope))
+            said = key is not None and "#" in doc.line_text(key.start_mark.line)[
+                key.start_mark.column:]
+            if said and LEVELS[level] > LEVELS.get(scopes.get(scope, "none"), 0):
+                kept.append(Need(scope, level, "kept: its comment says why"))
+        if not kept:
+            return needs
+        return JobNeeds(needs.path, needs.steps, [*needs.needs, *kept], needs.unknown,
+                        needs.unknown_actions)
 
     # fixes -----------------------------------------------------------------------------
     def value(self, block: dict[str, str], needs: JobNeeds | None) -> dict[str, Any]:
