@@ -13,8 +13,9 @@ ref the workflow pins, in this order:
    processes (writes are temp file + rename); a full commit SHA is cached forever, a tag or
    branch (and a 404) for `ttl` seconds;
 3. GitHub (`raw.githubusercontent.com`, then the contents API if the raw host is unreachable),
-   unless `offline`; timeouts, a small retry with backoff, and a rate limit stops every further
-   request of the run with a one-line `ResolverError`;
+   unless `offline`; timeouts and 5xx get a small retry with backoff; a rate limit (or three
+   fetches in a row with no answer) stops every further request of the run, with a one-line
+   `ResolverError`;
 4. the offline index shipped in `transforms/data/action_index.yml` (the most used actions,
    built by `bench/build_action_index.py`, each entry with its source and ref);
 5. else unknown: `why(ref)` says what would make it known.
@@ -47,6 +48,7 @@ TOKEN = re.compile(
     re.IGNORECASE,
 )
 SEGMENT = re.compile(r"[A-Za-z0-9_.-]+")
+MAX_FAILURES = 3  # fetches in a row without an answer before the run stops asking
 USER_AGENT = "gha-fix (+https://github.com/; action metadata resolver)"
 
 Classification = Literal["no-token", "token", "composite"]
@@ -89,6 +91,11 @@ class ActionRef:
         """`owner/repo[/path]`, owner and repo lowercased (GitHub ignores their case)."""
         base = f"{self.owner}/{self.repo}".lower()
         return f"{base}/{self.path}" if self.path else base
+
+    @property
+    def ident(self) -> str:
+        """`key@ref`: one identity for `Actions/Checkout@v4` and `actions/checkout@v4`."""
+        return f"{self.key}@{self.ref}"
 
     @property
     def pinned(self) -> bool:
@@ -158,12 +165,14 @@ def classify(meta: ActionMeta) -> Classification:
 
     `no-token`: a JavaScript or Docker action that gets no token unless the step passes one
     (`with:`, or `env:` at step, job or workflow level; the caller checks those).
-    `token`: an input default, `runs.env` or `runs.args` gives it the token.
+    `token`: an input default, `runs.env` or `runs.args` gives it the token, or it is an
+    old runner plugin (`runs.plugin`), which runs inside the runner.
     `composite`: analyse `meta.steps` like a local composite action.
     """
     if meta.using == "composite":
         return "composite"
-    if token_inputs(meta) or mentions_token(meta.runs):
+    # a runner plugin runs inside the runner, with the job's token
+    if meta.using == "plugin" or token_inputs(meta) or mentions_token(meta.runs):
         return "token"
     return "no-token"
 
@@ -186,6 +195,8 @@ def parse_action(text: str, source: str, ref: str) -> ActionMeta:
     data = Document.from_text(source, text).data
     runs = data.get("runs")
     using = runs.get("using") if isinstance(runs, dict) else None
+    if isinstance(runs, dict) and using is None and isinstance(runs.get("plugin"), str):
+        using = "plugin"  # the old runner plugins (actions/checkout@v1, upload-artifact@v1)
     if not isinstance(using, str) or not using.strip():
         raise DocumentError("no `runs.using`", 0)
     raw_inputs = data.get("inputs") or {}
@@ -260,6 +271,10 @@ class _Missing(Exception):
     pass
 
 
+class _Unreachable(OSError):
+    """The host could not be reached at all (refused, DNS, proxy): another host may work."""
+
+
 class MetadataResolver:
     """Finds `action.yml` files and remote reusable workflows; see the module docstring."""
 
@@ -295,6 +310,7 @@ class MetadataResolver:
         self._why: dict[tuple[str, str], str] = {}
         self.stopped: str | None = None  # why the network is no longer asked (rate limit)
         self.requests = 0  # HTTP requests made, for reports and tests
+        self.failures = 0  # fetches in a row that got no answer
 
     # -- public ----------------------------------------------------------------------------
     @property
@@ -310,12 +326,13 @@ class MetadataResolver:
     def action(self, ref: ActionRef | str) -> ActionMeta | None:
         """The action's metadata at `ref`, or None (then `why(ref)` says why).
 
-        Raises ResolverError once, when GitHub's rate limit is hit; the answer for that ref
-        (from a stale cache entry or the offline index) is kept, so calling again returns it,
-        and later calls do not ask the network again.
+        Raises ResolverError once, when GitHub's rate limit is hit or GitHub stopped
+        answering (3 fetches in a row); the answer for that ref (from a stale cache entry or
+        the offline index) is kept, so calling again returns it, and later calls do not ask
+        the network again.
         """
         ref = ActionRef.parse(ref) if isinstance(ref, str) else ref
-        memo_key = ("action", str(ref))
+        memo_key = ("action", ref.ident)
         if memo_key in self._memo:
             found = self._memo[memo_key]
             return found if isinstance(found, ActionMeta) else None
@@ -346,7 +363,7 @@ class MetadataResolver:
         Raises ResolverError like `action`.
         """
         ref = ActionRef.parse(ref) if isinstance(ref, str) else ref
-        memo_key = ("workflow", str(ref))
+        memo_key = ("workflow", ref.ident)
         if memo_key in self._memo:
             found = self._memo[memo_key]
             return found if isinstance(found, str) else None
@@ -362,7 +379,7 @@ class MetadataResolver:
     def why(self, ref: ActionRef | str, kind: str = "action") -> str:
         """Why `action(ref)` (or `workflow(ref)`) gave nothing, and what would make it known."""
         ref = ActionRef.parse(ref) if isinstance(ref, str) else ref
-        return self._why.get((kind, str(ref)), "")
+        return self._why.get((kind, ref.ident), "")
 
     # -- lookup order ----------------------------------------------------------------------
     def _from_index(
@@ -381,7 +398,7 @@ class MetadataResolver:
             return f"{ref}: no {what} found at {fetched.url} (404: private, moved or bad ref)"
         tail = " and not in the offline index" if indexed else ""
         if self.stopped:
-            return f"{ref}: not fetched ({self.stopped}){tail}"
+            return f"{ref}: not fetched (GitHub stopped answering earlier in this run){tail}"
         if self.offline:
             return f"{ref}: not cached{tail}; run without --offline to fetch its {what}"
         return f"{ref}: could not be fetched{tail}"
@@ -392,7 +409,7 @@ class MetadataResolver:
         A stale cache entry at the exact ref is returned when the network cannot answer: it
         beats the offline index, read at another ref.
         """
-        memo_key = (kind, str(ref))
+        memo_key = (kind, ref.ident)
         cached = self._read_cache(kind, ref) if self.use_cache else None
         if cached is not None and self._fresh(ref, cached):
             return cached, None
@@ -406,7 +423,16 @@ class MetadataResolver:
             return cached, str(exc)
         except OSError as exc:
             self._why[memo_key] = f"{ref}: could not be fetched: {_describe(exc)}"
-            return cached, None
+            self.failures += 1
+            if self.failures < MAX_FAILURES:
+                return cached, None
+            # a dead network would cost `timeout` x attempts for every action of the run
+            self.stopped = (
+                f"GitHub did not answer {self.failures} times in a row ({_describe(exc)}); "
+                "no more action metadata is fetched in this run (use the cache, the offline index)"
+            )
+            return cached, self.stopped
+        self.failures = 0
         if self.use_cache:
             self._write_cache(kind, ref, fetched)
         return fetched, None
@@ -435,17 +461,17 @@ class MetadataResolver:
         return out
 
     def _fetch(self, kind: str, ref: ActionRef) -> _Fetched:
-        """Raw host first; the contents API only if the raw host cannot be reached at all."""
+        """Raw host first; the contents API only if the raw host cannot be reached at all.
+
+        (Networks that block raw.githubusercontent.com but allow api.github.com exist; a
+        timeout or a 5xx means the raw host is there, so the API is not asked then.)
+        """
         urls = self._urls(kind, ref)
         try:
             return self._fetch_first([raw for raw, _ in urls], api=False)
-        except _RateLimited:
-            raise
-        except OSError as raw_error:
+        except _Unreachable as raw_error:
             try:
                 return self._fetch_first([api for _, api in urls], api=True)
-            except _RateLimited:
-                raise
             except OSError:
                 raise raw_error from None
 
@@ -486,7 +512,10 @@ class MetadataResolver:
                 if exc.code < 500:  # 401, a plain 403: retrying will not help
                     raise OSError(f"HTTP {exc.code} from {url}") from None
                 last = OSError(f"HTTP {exc.code} from {url}")
-            except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            except urllib.error.URLError as exc:
+                timed_out = isinstance(exc.reason, TimeoutError)
+                last = (OSError if timed_out else _Unreachable)(f"{_describe(exc)} ({url})")
+            except (OSError, http.client.HTTPException) as exc:  # read timeout, reset
                 last = OSError(f"{_describe(exc)} ({url})")
         assert last is not None
         raise last

@@ -1,0 +1,371 @@
+"""Cross-check: how much of a corpus never seen while building the knowledge is understood offline.
+
+The corpus repositories are split into two halves, deterministically (ordered by a salted
+SHA-256 of the folder name).  The knowledge base (`transforms/data/actions.yml`) is cut down to
+the actions the first half uses, and the offline action index is built from the metadata files
+of those actions only.  Then every job of the second half is analysed with no network, and
+the share of jobs that are understood is reported, with and without the offline index.
+
+Until `transforms.analysis.Analyser` takes a `resolver`, the analysis is extended here by
+`ResolvingAnalyser` (the wiring `bench/cross_check.py` proposes for analysis.py).
+
+    python bench/cross_check.py [--corpus DIR] [--meta-dir DIR] [--salt S] [--reasons N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import inspect
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from build_action_index import DEFAULT_META_DIR, build_index  # noqa: E402
+from corpus_actions import DEFAULT_CORPUS, USES, action_key  # noqa: E402
+
+from codemod.actions_meta import (  # noqa: E402
+    ActionMeta,
+    ActionRef,
+    MetadataResolver,
+    ResolverError,
+    classify,
+    mentions_token,
+    token_inputs,
+)
+from codemod.document import Document, DocumentError  # noqa: E402
+from codemod.repo import RepoContext  # noqa: E402
+
+# --- the split ------------------------------------------------------------------------------
+
+
+def corpus_repos(corpus: Path) -> list[Path]:
+    return sorted(p for p in corpus.iterdir() if (p / ".github" / "workflows").is_dir())
+
+
+def split(repos: list[Path], salt: str = "gha-fix") -> tuple[list[Path], list[Path]]:
+    """Two halves that do not depend on the order or number of the other repositories."""
+    ordered = sorted(repos, key=lambda p: hashlib.sha256(f"{salt}:{p.name}".encode()).hexdigest())
+    half = (len(ordered) + 1) // 2
+    return sorted(ordered[:half]), sorted(ordered[half:])
+
+
+def repo_yaml_files(repo: Path) -> Iterable[Path]:
+    gh = repo / ".github"
+    yield from sorted((gh / "workflows").glob("*.y*ml"))
+    if (gh / "actions").is_dir():
+        yield from sorted(p for p in (gh / "actions").rglob("action.y*ml"))
+
+
+def used_actions(repos: Iterable[Path]) -> set[str]:
+    """`owner/repo[/path]` keys of every action and remote reusable workflow the repos use."""
+    keys: set[str] = set()
+    for repo in repos:
+        for path in repo_yaml_files(repo):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            keys.update(k for m in USES.finditer(text) if (k := action_key(m.group(1))))
+    return keys
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    jobs: int = 0
+    understood: int = 0
+    only_actions: int = 0  # unknown jobs whose every reason is an action / reusable workflow
+    files: int = 0
+    unparsed: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    unknown_actions: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+    crashed: list[str] = field(default_factory=list)
+
+    @property
+    def share(self) -> float:
+        return self.understood / self.jobs if self.jobs else 0.0
+
+
+JobAnalyser = Callable[[RepoContext], Any]  # repo -> object with .job(id, job, env)
+
+
+def measure(repos: Iterable[Path], make_analyser: JobAnalyser) -> Stats:
+    stats = Stats()
+    for root in repos:
+        repo = RepoContext(root)
+        analyser = make_analyser(repo)
+        for path in repo.workflow_files():
+            stats.files += 1
+            try:
+                doc = Document.from_file(path, path.relative_to(root).as_posix())
+            except DocumentError:
+                stats.unparsed += 1
+                continue
+            jobs = doc.data.get("jobs")
+            if not isinstance(jobs, dict):
+                continue
+            env = doc.data.get("env") if isinstance(doc.data.get("env"), dict) else {}
+            for job_id, job in jobs.items():
+                stats.jobs += 1
+                try:
+                    needs = analyser.job(str(job_id), job, env)
+                except ResolverError as exc:  # cannot happen offline; kept for online runs
+                    stats.warnings.append(str(exc))
+                    needs = analyser.job(str(job_id), job, env)
+                except RecursionError:  # an analysis bug must not hide the other numbers
+                    stats.reasons["analysis error: RecursionError"] += 1
+                    stats.crashed.append(f"{path.relative_to(root.parent)} job {job_id}")
+                    continue
+                if needs.understood:
+                    stats.understood += 1
+                else:
+                    kinds = {_reason_kind(r) for r in needs.reasons()}
+                    stats.only_actions += kinds <= ACTION_REASONS
+                    stats.reasons.update(_reason_kind(r) for r in needs.reasons())
+                    stats.unknown_actions.update(set(needs.unknown_actions))
+    return stats
+
+
+ACTION_REASONS = {"gets the GITHUB_TOKEN", "malformed action metadata", "unknown action",
+                  "remote reusable workflow"}
+
+
+def _reason_kind(reason: str) -> str:
+    """`unknown action o/r@v1: ...` -> `unknown action`: groups reasons for the summary."""
+    for marker in ("gets the GITHUB_TOKEN", "malformed action metadata", "unknown action",
+                   "remote reusable workflow", "is not in the knowledge base",
+                   "action chosen at run time", "cannot analyse", "not found or unreadable"):
+        if marker in reason:
+            return marker
+    return reason[:70]
+
+
+# --- the analysis, restricted and extended ------------------------------------------------
+
+
+def restricted_knowledge(keys: set[str] | None) -> Any:
+    from transforms.analysis import Knowledge, builtin_knowledge
+
+    base = builtin_knowledge()
+    if keys is None:
+        return base
+    actions = {k: v for k, v in base.actions.items() if k in keys}
+    return Knowledge(actions, base.gh, base.rest, base.run_commands)
+
+
+def analyser_factory(knowledge: Any, resolver: MetadataResolver | None) -> JobAnalyser:
+    from transforms.analysis import Analyser
+
+    if resolver is None:
+        return lambda repo: Analyser(repo, knowledge)
+    if "resolver" in inspect.signature(Analyser.__init__).parameters:  # wired by the lead
+        return lambda repo: Analyser(repo, knowledge, resolver=resolver)  # type: ignore[call-arg]
+    cls = resolving_analyser_class()
+    return lambda repo: cls(repo, knowledge, resolver)
+
+
+def resolving_analyser_class() -> type:
+    """`Analyser` + action metadata: the proposed wiring for transforms/analysis.py."""
+    from transforms import analysis as an
+
+    class ResolvingAnalyser(an.Analyser):  # type: ignore[misc,valid-type]
+        def __init__(self, repo: RepoContext, knowledge: Any, resolver: MetadataResolver):
+            super().__init__(repo, knowledge)
+            self.resolver = resolver
+            self.stack: list[str] = []  # remote composites / workflows being analysed
+            self.depth = 0
+
+        def _meta(self, ref: ActionRef) -> ActionMeta | None:
+            try:
+                return self.resolver.action(ref)
+            except ResolverError:  # said once by the caller; the answer is kept
+                return self.resolver.action(ref)
+
+        def uses(self, uses: str, with_: dict, scope: Any, result: Any, depth: int) -> None:
+            self.depth = depth  # remote_action has no depth parameter
+            super().uses(uses, with_, scope, result, depth)
+
+        def remote_action(self, uses: str, with_: dict, scope: Any, result: Any) -> None:
+            key = an.action_key(uses)
+            try:
+                ref = ActionRef.parse(uses)
+            except ValueError:
+                ref = None
+            if key in self.kb.actions or ref is None:
+                super().remote_action(uses, with_, scope, result)
+                return
+            meta = self._meta(ref)
+            if meta is None:
+                result.unknown.append(f"unknown action {self.resolver.why(ref) or uses}")
+                result.unknown_actions.append(key)
+                return
+            if classify(meta) == "composite":
+                self.remote_composite(uses, str(ref), meta, with_, scope, result)
+                return
+            # JavaScript / Docker: the token reaches it only through inputs and env
+            via = [f"with: {n}" for n, v in with_.items() if scope.token_kind(v) == an.GITHUB]
+            via += [f"the default of input {n}" for n in token_inputs(meta) if n not in with_]
+            via += [f"env {n}" for n in scope.token_in_env()]
+            if mentions_token(meta.runs):
+                via.append("its runs.env/args")
+            if via:
+                result.uses_token = True
+                result.unknown.append(
+                    f"unknown action {uses} gets the GITHUB_TOKEN ({', '.join(via)}): "
+                    "add its permissions to actions.yml or .github/gha-fix.yml")
+                result.unknown_actions.append(key)
+            # else: no token, no scope needed: understood, from `meta.source`
+
+        def remote_composite(self, uses: str, ident: str, meta: ActionMeta, with_: dict,
+                             scope: Any, result: Any) -> None:
+            key = an.action_key(uses)
+            if ident in self.stack or self.depth >= an.MAX_DEPTH:
+                why = "uses itself" if ident in self.stack else "nests too deep"
+                result.unknown.append(f"composite action {uses} {why}")
+                result.unknown_actions.append(key)
+                return
+            values = {n: with_.get(n, d) for n, d in meta.inputs.items()}
+            inner = an.Scope(dict(scope.env), values, scope, scope.checkout_token,
+                             scope.ghcr_login)
+            self.stack.append(ident)
+            depth = self.depth
+            try:
+                for index, step in enumerate(meta.steps):
+                    sub = self.step(step, (*result.path, index), inner, depth + 1)
+                    self.track(step, inner)
+                    result.needs += [an.Need(n.scope, n.level, f"{uses}: {n.reason}")
+                                     for n in sub.needs]
+                    result.unknown += [f"{uses}: {r}" for r in sub.unknown]
+                    result.unknown_actions += sub.unknown_actions
+                    result.uses_token = result.uses_token or sub.uses_token
+            finally:
+                self.stack.pop()
+                self.depth = depth
+
+        def reusable(self, uses: str, result: Any, depth: int) -> None:
+            key = an.action_key(uses)
+            try:
+                ref = ActionRef.parse(uses)
+            except ValueError:
+                ref = None
+            if uses.startswith("./") or key in self.kb.actions or ref is None:
+                super().reusable(uses, result, depth)
+                return
+            try:
+                text = self.resolver.workflow(ref)
+            except ResolverError:
+                text = self.resolver.workflow(ref)
+            doc = None
+            if text is not None:
+                try:
+                    doc = Document.from_text(str(ref), text)
+                except DocumentError:
+                    doc = None
+            if doc is None:
+                why = self.resolver.why(ref, kind="workflow") or f"{uses}: not valid YAML"
+                result.unknown.append(f"remote reusable workflow {why}")
+                result.unknown_actions.append(key)
+                return
+            if str(ref) in self.stack or depth >= an.MAX_DEPTH:
+                result.unknown.append(f"reusable workflow {uses} nests too deep or cycles")
+                return
+            self.stack.append(str(ref))
+            try:
+                self.callee(uses, doc.data, result, depth)
+            finally:
+                self.stack.pop()
+
+        def callee(self, uses: str, data: dict, result: Any, depth: int) -> None:
+            """The caller job grants the union of the callee's jobs (as for local ones)."""
+            top = data.get("permissions")
+            env = an._env(data.get("env"))
+            jobs = data.get("jobs") if isinstance(data.get("jobs"), dict) else {}
+            for callee_id, callee_job in jobs.items():
+                declared = callee_job.get("permissions") if isinstance(callee_job, dict) else None
+                declared = declared if declared is not None else top
+                if isinstance(declared, dict):
+                    result.needs += an.needs_from(declared, f"{uses} (job {callee_id})")
+                    continue
+                if isinstance(declared, str):
+                    result.unknown.append(f"{uses} job {callee_id} asks for {declared}")
+                    continue
+                sub = self.job(str(callee_id), callee_job, env, depth + 1)
+                result.needs += [an.Need(n.scope, n.level, f"{uses}: {n.reason}")
+                                 for n in sub.all_needs()]
+                result.unknown += [f"{uses}: {r}" for r in sub.reasons()]
+                result.unknown_actions += sub.unknown_actions
+
+    return ResolvingAnalyser
+
+
+def offline_resolver(index: dict[str, dict[str, Any]]) -> MetadataResolver:
+    """No network and no user cache: the result depends on the repository alone."""
+    return MetadataResolver(offline=True, index=index, use_cache=False)
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--meta-dir", type=Path, default=DEFAULT_META_DIR)
+    parser.add_argument("--salt", default="gha-fix", help="changes the split")
+    parser.add_argument("--reasons", type=int, default=12, help="top unknown reasons shown")
+    args = parser.parse_args()
+
+    try:
+        from transforms.analysis import builtin_knowledge
+    except ImportError:
+        sys.exit("transforms.analysis is not there yet: nothing to measure")
+    train, test = split(corpus_repos(args.corpus), args.salt)
+    train_keys = used_actions(train)
+    test_keys = used_actions(test)
+    kb_all = builtin_knowledge()
+    kb_train = restricted_knowledge(train_keys)
+    index_all = build_index(args.meta_dir)
+    index_train = build_index(args.meta_dir, keys=train_keys)
+
+    print(f"corpus {args.corpus}: {len(train)} repos to build from, {len(test)} to measure"
+          f" (salt {args.salt!r})")
+    print(f"actions used: {len(train_keys)} in the first half, {len(test_keys)} in the second,"
+          f" {len(test_keys - train_keys)} of them only there")
+    print(f"knowledge base: {len(kb_all.actions)} actions, {len(kb_train.actions)} kept;"
+          f" offline index: {len(index_all)} actions in {args.meta_dir},"
+          f" {len(index_train)} kept")
+    configs = [
+        ("knowledge base (half), offline", kb_train, None),
+        ("knowledge base (half) + index (half), offline", kb_train, offline_resolver(index_train)),
+        # fair only if the index's choice of actions did not look at the second half
+        ("knowledge base (half) + the whole index, offline", kb_train,
+         offline_resolver(index_all)),
+        ("for reference, everything: full KB + full index", kb_all, offline_resolver(index_all)),
+    ]
+    results = []
+    for label, kb, resolver in configs:
+        stats = measure(test, analyser_factory(kb, resolver))
+        results.append(stats)
+        print(f"  {label:52} {stats.understood:5}/{stats.jobs} jobs  {stats.share:6.1%}"
+              f"   ({stats.only_actions} more blocked by actions alone)")
+    print(f"  ({results[0].files} workflow files, {results[0].unparsed} unparsable)")
+    with_index = results[1]
+    for where in with_index.crashed:
+        print(f"  analysis crashed (counted unknown): {where}")
+    print("\nwhy jobs stay unknown with the index (top reasons):")
+    for reason, n in with_index.reasons.most_common(args.reasons):
+        print(f"  {n:5}  {reason}")
+    print("\nunknown actions that block most jobs (with the index):")
+    for key, n in with_index.unknown_actions.most_common(args.reasons):
+        print(f"  {n:5}  {key}")
+
+
+if __name__ == "__main__":
+    main()
