@@ -83,7 +83,8 @@ class Table:
     min_entropy: float
     min_classes: int
     action_inputs: dict[str, dict[str, str]]
-    any_keys: re.Pattern[str] | None = None  # the keys of every key-bound rule, likewise
+    any_keys: re.Pattern[str] | None = None  # the keys of every key-bound rule, in one regex
+    any_literal: re.Pattern[str] | None = None  # every rule's literal prefix, in one regex
 
 
 @lru_cache(maxsize=1)
@@ -105,6 +106,7 @@ def table() -> Table:
         {k.lower(): dict(v or {}) for k, v in data["action_inputs"].items()},
         re.compile("|".join(f"(?:{r.keys.pattern.removeprefix('(?i)')})"
                             for r in rules if r.keys is not None), re.IGNORECASE),
+        re.compile("|".join(re.escape(r.literal) for r in rules if r.literal) or r"(?!)"),
     )
 
 
@@ -132,9 +134,10 @@ def known_tokens(text: str, key: str | None = None) -> list[Hit]:
     norm = normalize_key(key) if key else ""
     rules = table()
     keyed = bool(norm) and (rules.any_keys is None or rules.any_keys.search(norm) is not None)
+    some_literal = rules.any_literal is None or rules.any_literal.search(text) is not None
     for rule in rules.rules:
-        if rule.keys is None and rule.literal and rule.literal not in text:
-            continue  # a plain substring test is much cheaper than the regex
+        if rule.keys is None and rule.literal and (not some_literal or rule.literal not in text):
+            continue  # substring tests are much cheaper than the regexes
         if rule.keys is not None and not keyed:
             continue
         if rule.keys is not None:
