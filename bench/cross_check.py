@@ -7,7 +7,7 @@ of those actions only.  Then every job of the second half is analysed with no ne
 the share of jobs that are understood is reported, with and without the offline index.
 
 Until `transforms.analysis.Analyser` takes a `resolver`, the analysis is extended here by
-`ResolvingAnalyser` (the wiring `bench/cross_check.py` proposes for analysis.py).
+the analysis with a metadata resolver (transforms/analysis.py).
 
     python bench/cross_check.py [--corpus DIR] [--meta-dir DIR] [--salt S] [--reasons N]
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import inspect
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -32,13 +31,8 @@ from build_action_index import DEFAULT_META_DIR, build_index  # noqa: E402
 from corpus_actions import DEFAULT_CORPUS, USES, action_key  # noqa: E402
 
 from codemod.actions_meta import (  # noqa: E402
-    ActionMeta,
-    ActionRef,
     MetadataResolver,
     ResolverError,
-    classify,
-    mentions_token,
-    token_inputs,
 )
 from codemod.document import Document, DocumentError  # noqa: E402
 from codemod.repo import RepoContext  # noqa: E402
@@ -164,146 +158,7 @@ def restricted_knowledge(keys: set[str] | None) -> Any:
 def analyser_factory(knowledge: Any, resolver: MetadataResolver | None) -> JobAnalyser:
     from transforms.analysis import Analyser
 
-    if resolver is None:
-        return lambda repo: Analyser(repo, knowledge)
-    if "resolver" in inspect.signature(Analyser.__init__).parameters:  # wired by the lead
-        return lambda repo: Analyser(repo, knowledge, resolver=resolver)  # type: ignore[call-arg]
-    cls = resolving_analyser_class()
-    return lambda repo: cls(repo, knowledge, resolver)
-
-
-def resolving_analyser_class() -> type:
-    """`Analyser` + action metadata: the proposed wiring for transforms/analysis.py."""
-    from transforms import analysis as an
-
-    class ResolvingAnalyser(an.Analyser):  # type: ignore[misc,valid-type]
-        def __init__(self, repo: RepoContext, knowledge: Any, resolver: MetadataResolver):
-            super().__init__(repo, knowledge)
-            self.resolver = resolver
-            self.stack: list[str] = []  # remote composites / workflows being analysed
-            self.depth = 0
-
-        def _meta(self, ref: ActionRef) -> ActionMeta | None:
-            try:
-                return self.resolver.action(ref)
-            except ResolverError:  # said once by the caller; the answer is kept
-                return self.resolver.action(ref)
-
-        def uses(self, uses: str, with_: dict, scope: Any, result: Any, depth: int) -> None:
-            self.depth = depth  # remote_action has no depth parameter
-            super().uses(uses, with_, scope, result, depth)
-
-        def remote_action(self, uses: str, with_: dict, scope: Any, result: Any) -> None:
-            key = an.action_key(uses)
-            try:
-                ref = ActionRef.parse(uses)
-            except ValueError:
-                ref = None
-            if key in self.kb.actions or ref is None:
-                super().remote_action(uses, with_, scope, result)
-                return
-            meta = self._meta(ref)
-            if meta is None:
-                result.unknown.append(f"unknown action {self.resolver.why(ref) or uses}")
-                result.unknown_actions.append(key)
-                return
-            if classify(meta) == "composite":
-                self.remote_composite(uses, str(ref), meta, with_, scope, result)
-                return
-            # JavaScript / Docker: the token reaches it only through inputs and env
-            via = [f"with: {n}" for n, v in with_.items() if scope.token_kind(v) == an.GITHUB]
-            via += [f"the default of input {n}" for n in token_inputs(meta) if n not in with_]
-            via += [f"env {n}" for n in scope.token_in_env()]
-            if mentions_token(meta.runs):
-                via.append("its runs.env/args")
-            if via:
-                result.uses_token = True
-                result.unknown.append(
-                    f"unknown action {uses} gets the GITHUB_TOKEN ({', '.join(via)}): "
-                    "add its permissions to actions.yml or .github/gha-fix.yml")
-                result.unknown_actions.append(key)
-            # else: no token, no scope needed: understood, from `meta.source`
-
-        def remote_composite(self, uses: str, ident: str, meta: ActionMeta, with_: dict,
-                             scope: Any, result: Any) -> None:
-            key = an.action_key(uses)
-            if ident in self.stack or self.depth >= an.MAX_DEPTH:
-                why = "uses itself" if ident in self.stack else "nests too deep"
-                result.unknown.append(f"composite action {uses} {why}")
-                result.unknown_actions.append(key)
-                return
-            values = {n: with_.get(n, d) for n, d in meta.inputs.items()}
-            inner = an.Scope(dict(scope.env), values, scope, scope.checkout_token,
-                             scope.ghcr_login)
-            self.stack.append(ident)
-            depth = self.depth
-            try:
-                for index, step in enumerate(meta.steps):
-                    sub = self.step(step, (*result.path, index), inner, depth + 1)
-                    self.track(step, inner)
-                    result.needs += [an.Need(n.scope, n.level, f"{uses}: {n.reason}")
-                                     for n in sub.needs]
-                    result.unknown += [f"{uses}: {r}" for r in sub.unknown]
-                    result.unknown_actions += sub.unknown_actions
-                    result.uses_token = result.uses_token or sub.uses_token
-            finally:
-                self.stack.pop()
-                self.depth = depth
-
-        def reusable(self, uses: str, result: Any, depth: int) -> None:
-            key = an.action_key(uses)
-            try:
-                ref = ActionRef.parse(uses)
-            except ValueError:
-                ref = None
-            if uses.startswith("./") or key in self.kb.actions or ref is None:
-                super().reusable(uses, result, depth)
-                return
-            try:
-                text = self.resolver.workflow(ref)
-            except ResolverError:
-                text = self.resolver.workflow(ref)
-            doc = None
-            if text is not None:
-                try:
-                    doc = Document.from_text(str(ref), text)
-                except DocumentError:
-                    doc = None
-            if doc is None:
-                why = self.resolver.why(ref, kind="workflow") or f"{uses}: not valid YAML"
-                result.unknown.append(f"remote reusable workflow {why}")
-                result.unknown_actions.append(key)
-                return
-            if str(ref) in self.stack or depth >= an.MAX_DEPTH:
-                result.unknown.append(f"reusable workflow {uses} nests too deep or cycles")
-                return
-            self.stack.append(str(ref))
-            try:
-                self.callee(uses, doc.data, result, depth)
-            finally:
-                self.stack.pop()
-
-        def callee(self, uses: str, data: dict, result: Any, depth: int) -> None:
-            """The caller job grants the union of the callee's jobs (as for local ones)."""
-            top = data.get("permissions")
-            env = an._env(data.get("env"))
-            jobs = data.get("jobs") if isinstance(data.get("jobs"), dict) else {}
-            for callee_id, callee_job in jobs.items():
-                declared = callee_job.get("permissions") if isinstance(callee_job, dict) else None
-                declared = declared if declared is not None else top
-                if isinstance(declared, dict):
-                    result.needs += an.needs_from(declared, f"{uses} (job {callee_id})")
-                    continue
-                if isinstance(declared, str):
-                    result.unknown.append(f"{uses} job {callee_id} asks for {declared}")
-                    continue
-                sub = self.job(str(callee_id), callee_job, env, depth + 1)
-                result.needs += [an.Need(n.scope, n.level, f"{uses}: {n.reason}")
-                                 for n in sub.all_needs()]
-                result.unknown += [f"{uses}: {r}" for r in sub.reasons()]
-                result.unknown_actions += sub.unknown_actions
-
-    return ResolvingAnalyser
+    return lambda repo: Analyser(repo, knowledge, resolver)
 
 
 def offline_resolver(index: dict[str, dict[str, Any]]) -> MetadataResolver:

@@ -77,6 +77,11 @@ ReportOpt = Annotated[
     typer.Option("--report", help="Write per-repository results (JSON) to this file.",
                  rich_help_panel="Many repositories"),
 ]
+OfflineOpt = Annotated[
+    bool,
+    typer.Option("--offline", help="Never fetch action metadata from GitHub: use the cache "
+                 "and the offline index only (also: GHA_FIX_OFFLINE=1)."),
+]
 DepthOpt = Annotated[
     int,
     typer.Option("--depth", min=1, help="How deep to search a PATH that is not a repo root.",
@@ -88,7 +93,7 @@ def _run(
     paths: list[Path] | None, *, mode: str, select: str | None, ignore: str | None,
     unsafe_fixes: bool, config: Path | None, repos_from: Path | None = None,
     jobs: int | None = None, shard: str | None = None, depth: int = 3,
-    commit: CommitOptions | None = None,
+    commit: CommitOptions | None = None, offline: bool = False,
 ) -> list[RepoResult]:
     from codemod.bulk import (
         Job,
@@ -104,6 +109,7 @@ def _run(
 
     options = RunOptions(
         unsafe_fixes=unsafe_fixes, config=config, select=_ids(select), ignore=_ids(ignore),
+        offline=offline,
     )
     try:  # fail fast on bad arguments, before touching any repo
         select_transforms({}, options) if options.select or options.ignore else None
@@ -213,6 +219,7 @@ def apply(
     shard: ShardOpt = None,
     report: ReportOpt = None,
     depth: DepthOpt = 3,
+    offline: OfflineOpt = False,
     secrets_file: Annotated[
         Path | None,
         typer.Option("--secrets-file", help="Write the replaced credentials as NAME=value "
@@ -248,7 +255,7 @@ def apply(
     commit = CommitOptions(branch=branch, force=force, push=remote if push else None)
     results = _run(paths, mode=mode, select=select, ignore=ignore, unsafe_fixes=unsafe_fixes,
                    config=config, repos_from=repos_from, jobs=jobs, shard=shard, depth=depth,
-                   commit=commit)
+                   commit=commit, offline=offline)
     if output_format is Format.json:
         typer.echo(to_json(results))
     else:
@@ -297,13 +304,14 @@ def check(
     shard: ShardOpt = None,
     report: ReportOpt = None,
     depth: DepthOpt = 3,
+    offline: OfflineOpt = False,
 ) -> None:
     """Report what `apply` would change as `file:line: \\[transform] message`; for CI."""
     from codemod.report import github_annotations, summary_line, text_lines, to_json
 
     results = _run(paths, mode="check", select=select, ignore=ignore,
                    unsafe_fixes=unsafe_fixes, config=config, repos_from=repos_from,
-                   jobs=jobs, shard=shard, depth=depth)
+                   jobs=jobs, shard=shard, depth=depth, offline=offline)
     if output_format is CheckFormat.json:
         typer.echo(to_json(results))
     elif output_format is CheckFormat.sarif:

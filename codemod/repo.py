@@ -12,6 +12,7 @@ from codemod.document import Document, DocumentError
 WORKFLOWS_DIR = Path(".github/workflows")
 CONFIG_FILE = Path(".github/gha-fix.yml")
 ACTION_FILES = ("action.yml", "action.yaml")
+RESOLVER = "actions_meta.resolver"  # RepoContext.cache key of the run's MetadataResolver
 
 
 class ConfigError(Exception):

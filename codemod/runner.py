@@ -13,7 +13,7 @@ from pathlib import Path
 from codemod.document import Document, DocumentError, same_data
 from codemod.edits import EditError, Operation, Renderer, Splice, apply_splices, apply_to_data
 from codemod.model import FileResult, Fix, FixResult, Note, NoteResult, RepoResult, Safety, Status
-from codemod.repo import ConfigError, RepoContext, load_config, relative
+from codemod.repo import RESOLVER, ConfigError, RepoContext, load_config, relative
 from codemod.transform import Transform
 
 _IGNORE = re.compile(r"#\s*gha-fix:\s*ignore(?:\[([^\]]*)\])?")
@@ -26,6 +26,23 @@ class RunOptions:
     config: Path | None = None
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    # never fetch action metadata (cache and offline index only); GHA_FIX_OFFLINE=1 does too
+    offline: bool = False
+
+
+_RESOLVERS: dict[bool, object] = {}
+
+
+def resolver_for(options: RunOptions) -> object:
+    """One metadata resolver per process and mode: bulk runs fetch each action once (and
+    share the on-disk cache between processes)."""
+    offline = options.offline or os.environ.get("GHA_FIX_OFFLINE", "") not in ("", "0")
+    if offline not in _RESOLVERS:
+        from codemod.actions_meta import MetadataResolver
+
+        token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
+        _RESOLVERS[offline] = MetadataResolver(offline=offline, token=token)
+    return _RESOLVERS[offline]
 
 
 def apply_fix(doc: Document, fix: Fix) -> Document:
@@ -196,6 +213,7 @@ def process_repo(
     if unsafe != options.unsafe_fixes:
         options = RunOptions(**{**options.__dict__, "unsafe_fixes": unsafe})
     repo = RepoContext(root, config)
+    repo.cache[RESOLVER] = resolver_for(options)
     for path in repo.workflow_files():
         shown = relative(root, path)
         if path.is_symlink() and not repo.inside(path):
@@ -216,6 +234,7 @@ def process_repo(
                 file_result.error = f"{shown}:0: cannot write: {exc.strerror or exc}"
         result.files.append(file_result)
     result.files += process_other_files(repo, chosen, options, result)
+    result.messages += repo.cache.get("actions_meta.warnings", [])
     return result
 
 

@@ -9,6 +9,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 CORPUS = Path(os.environ.get("GHA_FIX_CORPUS", ROOT.parent / "shared" / "corpus"))
+# Tests never reach GitHub (the resolver's own tests serve metadata on loopback), and never
+# see a developer's metadata cache.
+os.environ["GHA_FIX_OFFLINE"] = "1"
+os.environ["XDG_CACHE_HOME"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / "gha-fix-test-cache")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -499,7 +499,6 @@ jobs:
 
 
 def test_analysis_with_resolver(server: Server, tmp_path: Path) -> None:
-    pytest.importorskip("transforms.analysis")
     sys.path.insert(0, str(ROOT / "bench"))
     import cross_check
 
@@ -517,6 +516,6 @@ def test_analysis_with_resolver(server: Server, tmp_path: Path) -> None:
     assert "repo-token" in " ".join(jobs["labeler"].reasons())
     assert "env GITHUB_TOKEN" in " ".join(jobs["plain-env"].reasons())
     comp = " ".join(jobs["composite"].reasons())
-    assert "o/comp@v1: unknown action o/node@v1 gets the GITHUB_TOKEN" in comp
+    assert "o/comp@v1: action o/node@v1 gets the GITHUB_TOKEN (with: repo-token)" in comp
     assert "uses itself" in " ".join(jobs["loop"].reasons())
     assert "404" in " ".join(jobs["gone"].reasons())

@@ -24,9 +24,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codemod.document import Document, YamlPath, load_yaml
+from codemod.document import Document, DocumentError, YamlPath, load_yaml
+from codemod.repo import RESOLVER
 
 if TYPE_CHECKING:
+    from codemod.actions_meta import MetadataResolver
     from codemod.repo import RepoContext
 
 LEVELS = {"none": 0, "read": 1, "write": 2}
@@ -258,9 +260,17 @@ def _condition_holds(condition: dict[str, Any], with_: dict[str, Any]) -> bool |
 
 
 class Analyser:
-    def __init__(self, repo: RepoContext, knowledge: Knowledge) -> None:
+    """Computes JobNeeds. Actions not in the knowledge base are looked up, when a resolver is
+    given, in their own metadata (cache, network or the offline index: codemod/actions_meta.py):
+    a JavaScript or Docker action that the token does not reach needs nothing; a composite
+    one is analysed step by step."""
+
+    def __init__(self, repo: RepoContext, knowledge: Knowledge,
+                 resolver: MetadataResolver | None = None) -> None:
         self.repo = repo
         self.kb = knowledge
+        self.resolver = resolver
+        self.stack: list[str] = []  # remote composites and workflows being analysed
 
     # steps --------------------------------------------------------------------------------
     def step(self, step: Any, path: YamlPath, scope: Scope, depth: int = 0) -> StepNeeds:
@@ -290,14 +300,15 @@ class Analyser:
         elif uses.startswith("./"):
             self.local_action(uses, with_, scope, result, depth)
         else:
-            self.remote_action(uses, with_, scope, result)
+            self.remote_action(uses, with_, scope, result, depth)
 
-    def remote_action(self, uses: str, with_: dict, scope: Scope, result: StepNeeds) -> None:
+    def remote_action(
+        self, uses: str, with_: dict, scope: Scope, result: StepNeeds, depth: int = 0
+    ) -> None:
         key = action_key(uses)
         entry = self.kb.actions.get(key)
         if entry is None:
-            result.unknown.append(f"unknown action {uses}")
-            result.unknown_actions.append(key)
+            self.from_metadata(uses, with_, scope, result, depth)
             return
         token: str | None = GITHUB  # no token input: the action's needs always apply
         if entry.get("token_input"):
@@ -315,6 +326,80 @@ class Analyser:
         if token != GITHUB:  # a PAT or App token: only OIDC still comes from the job
             needs = [n for n in needs if n.scope == "id-token"]
         result.needs += needs
+
+    def from_metadata(
+        self, uses: str, with_: dict, scope: Scope, result: StepNeeds, depth: int
+    ) -> None:
+        """An action the knowledge base does not know, judged from its action.yml."""
+        key = action_key(uses)
+        meta = None
+        ref = None
+        if self.resolver is not None:
+            from codemod.actions_meta import ActionRef
+
+            try:
+                ref = ActionRef.parse(uses)
+            except ValueError:
+                ref = None
+            meta = self.resolver_call(self.resolver.action, ref) if ref is not None else None
+        if meta is None:
+            why = self.resolver.why(ref) if self.resolver is not None and ref else ""
+            result.unknown.append(f"unknown action {why or uses}")
+            result.unknown_actions.append(key)
+            return
+        from codemod.actions_meta import classify, mentions_token, token_inputs
+
+        if classify(meta) == "composite":
+            if str(ref) in self.stack or depth >= MAX_DEPTH:
+                why = "uses itself" if str(ref) in self.stack else "nests too deep"
+                result.unknown.append(f"composite action {uses} {why}")
+                result.unknown_actions.append(key)
+                return
+            values = {n: with_.get(n, d) for n, d in meta.inputs.items()}
+            inner = Scope(dict(scope.env), values, scope, scope.checkout_token, scope.ghcr_login)
+            self.stack.append(str(ref))
+            try:
+                self.composite_steps(uses, meta.steps, inner, result, depth)
+            finally:
+                self.stack.pop()
+            return
+        # JavaScript or Docker: the token reaches it only through its inputs and env
+        via = [f"with: {n}" for n, v in with_.items() if scope.token_kind(v) == GITHUB]
+        via += [f"the default of input {n}" for n in token_inputs(meta) if n not in with_]
+        via += [f"env {n}" for n in scope.token_in_env()]
+        if mentions_token(meta.runs):
+            via.append("its runs.env/args")
+        if via:
+            result.uses_token = True
+            result.unknown.append(f"action {uses} gets the GITHUB_TOKEN ({', '.join(via)}) and "
+                                  "its metadata does not say which scopes it needs")
+            result.unknown_actions.append(key)
+
+    def resolver_call(self, method: Any, ref: Any) -> Any:
+        """Ask the resolver; a rate limit is said once (kept for the report), then the
+        resolver answers from its cache and the offline index only."""
+        from codemod.actions_meta import ResolverError
+
+        try:
+            return method(ref)
+        except ResolverError as exc:
+            warnings = self.repo.cache.setdefault("actions_meta.warnings", [])
+            if str(exc) not in warnings:
+                warnings.append(str(exc))
+            return method(ref)
+
+    def composite_steps(
+        self, uses: str, steps: Any, inner: Scope, result: StepNeeds, depth: int
+    ) -> None:
+        for index, step in enumerate(steps or []):
+            sub = self.step(step, (*result.path, index), inner, depth + 1)
+            self.track(step, inner)
+            result.needs += [Need(n.scope, n.level, f"{uses}: {n.reason}", n.alternatives)
+                             for n in sub.needs]
+            result.unknown += [f"{uses}: {r}" for r in sub.unknown]
+            result.unknown_actions += sub.unknown_actions
+            result.uses_token = result.uses_token or sub.uses_token
+            result.opaque = result.opaque or sub.opaque
 
     def local_action(
         self, uses: str, with_: dict, scope: Scope, result: StepNeeds, depth: int
@@ -342,14 +427,7 @@ class Analyser:
             result.unknown.append(f"local action {uses} nests too deep")
             return
         inner = Scope(dict(scope.env), values, scope, scope.checkout_token, scope.ghcr_login)
-        for index, step in enumerate(runs.get("steps") or []):
-            sub = self.step(step, (*result.path, index), inner, depth + 1)
-            self.track(step, inner)
-            result.needs += [Need(n.scope, n.level, f"{uses}: {n.reason}") for n in sub.needs]
-            result.unknown += [f"{uses}: {r}" for r in sub.unknown]
-            result.unknown_actions += sub.unknown_actions
-            result.uses_token = result.uses_token or sub.uses_token
-            result.opaque = result.opaque or sub.opaque
+        self.composite_steps(uses, runs.get("steps"), inner, result, depth)
 
     # run scripts ----------------------------------------------------------------------------
     def run(self, script: str, scope: Scope, result: StepNeeds) -> None:
@@ -523,20 +601,48 @@ class Analyser:
         if not uses.startswith("./"):
             key = action_key(uses)
             entry = self.kb.actions.get(key)
-            if entry is None:
-                result.unknown.append(f"remote reusable workflow {uses}")
-                result.unknown_actions.append(key)
-            else:
+            if entry is not None:
                 result.needs += needs_from(entry.get("permissions"), key)
-            return
-        callee = self.repo.local_workflow(uses)
+                return
+            callee, why = self.remote_workflow(uses)
+            if callee is None:
+                result.unknown.append(f"remote reusable workflow {why or uses}")
+                result.unknown_actions.append(key)
+                return
+        else:
+            callee = self.repo.local_workflow(uses)
         if callee is None:
             result.unknown.append(f"reusable workflow {uses} not found or unreadable")
             return
-        if depth >= MAX_DEPTH:
-            result.unknown.append(f"reusable workflow {uses} nests too deep")
+        if depth >= MAX_DEPTH or uses in self.stack:
+            result.unknown.append(f"reusable workflow {uses} nests too deep or calls itself")
             return
-        data = callee.data
+        self.stack.append(uses)
+        try:
+            self.callee(uses, callee.data, result, depth)
+        finally:
+            self.stack.pop()
+
+    def remote_workflow(self, uses: str) -> tuple[Document | None, str]:
+        """The callee of a remote reusable workflow, or None and why it is not known."""
+        if self.resolver is None:
+            return None, ""
+        from codemod.actions_meta import ActionRef
+
+        try:
+            ref = ActionRef.parse(uses)
+        except ValueError:
+            return None, ""
+        text = self.resolver_call(self.resolver.workflow, ref)
+        if text is None:
+            return None, self.resolver.why(ref, kind="workflow")
+        try:
+            return Document.from_text(str(ref), text), ""
+        except DocumentError as exc:
+            return None, f"{uses}: not valid YAML (line {exc.line}: {exc.reason})"
+
+    def callee(self, uses: str, data: dict, result: JobNeeds, depth: int) -> None:
+        """The caller job grants the union of what the callee's jobs ask for or need."""
         top = data.get("permissions")
         env = _env(data.get("env"))
         jobs = data.get("jobs") if isinstance(data.get("jobs"), dict) else {}
@@ -657,7 +763,7 @@ def analyse_workflow(doc: Document, repo: RepoContext) -> dict[str, JobNeeds]:
     key = "analysis:" + hashlib.blake2b(doc.text.encode(), digest_size=16).hexdigest()
     cached = repo.cache.get(key)
     if cached is None:
-        analyser = Analyser(repo, knowledge_for(repo.config))
+        analyser = Analyser(repo, knowledge_for(repo.config), repo.cache.get(RESOLVER))
         data = doc.data
         env = _env(data.get("env"))
         jobs = data.get("jobs") if isinstance(data.get("jobs"), dict) else {}
