@@ -164,7 +164,7 @@ def bulk(repos: list[Path], jobs: list[int], rounds: int, with_zizmor: bool) -> 
     print(f"bulk: {len(repos)} repos, {n} workflow files, best of {rounds} rounds, "
           f"{os.cpu_count()} CPUs")
     for j in jobs:
-        command = [*gha_fix, "apply", "--dry-run", "--jobs", str(j), *map(str, repos)]
+        command = [*gha_fix, "apply", "--dry-run", "--offline", "--jobs", str(j), *map(str, repos)]
         print(row(f"gha-fix apply --dry-run --jobs {j}", n, best_of(command, rounds)))
     beside = Path(sys.executable).parent / "zizmor"  # installed in this virtualenv
     zizmor = str(beside) if beside.is_file() else shutil.which("zizmor")
@@ -181,7 +181,8 @@ def bulk(repos: list[Path], jobs: list[int], rounds: int, with_zizmor: bool) -> 
     z = best_of(zizmor_command(zizmor, files), rounds)
     print(row("zizmor --offline", len(files), z))
     for j in jobs:
-        command = [*gha_fix, "apply", "--dry-run", "--jobs", str(j), *map(str, accepted)]
+        command = [*gha_fix, "apply", "--dry-run", "--offline", "--jobs", str(j),
+                   *map(str, accepted)]
         g = best_of(command, rounds)
         print(row(f"gha-fix apply --dry-run --jobs {j}", len(files), g)
               + f"  wall ratio gha-fix/zizmor {g[0] / z[0]:.2f}")
