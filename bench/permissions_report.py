@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from codemod.document import Document, DocumentError  # noqa: E402
-from codemod.repo import RepoContext, load_config  # noqa: E402
-from codemod.runner import RunOptions, process_repo  # noqa: E402
+from codemod.repo import RESOLVER, RepoContext, load_config  # noqa: E402
+from codemod.runner import RunOptions, process_repo, resolver_for  # noqa: E402
 from transforms import REGISTRY  # noqa: E402
 from transforms.analysis import analyse_workflow  # noqa: E402
 
@@ -34,6 +34,7 @@ def understood(corpus: Path) -> None:
     actions: Counter[str] = Counter()
     for repo_dir in sorted(p for p in corpus.iterdir() if (p / ".github/workflows").is_dir()):
         repo = RepoContext(repo_dir, load_config(repo_dir))
+        repo.cache[RESOLVER] = resolver_for(RunOptions(offline=True))  # cache + offline index
         for path in repo.workflow_files():
             try:
                 doc = Document.from_file(path, path.name)
