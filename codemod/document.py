@@ -1,9 +1,9 @@
 """A workflow file as text plus the YAML node tree that points into it.
 
 The engine never re-dumps YAML: it keeps the original text and uses node positions to splice
-edits into it.  Parsing uses ruamel.yaml's composer (the libyaml-based C one when available,
-about ten times faster) with a resolver that does nothing; scalars are resolved here with the
-YAML 1.2 core schema, as GitHub does (`on` is a string, not `True`).
+edits into it.  Parsing uses ruamel.yaml's libyaml-based composer (ruamel.yaml.clib, a
+dependency) with a resolver that does nothing; scalars are resolved here with the YAML 1.2
+core schema, as GitHub does (`on` is a string, not `True`).
 """
 
 from __future__ import annotations
@@ -13,15 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml.cyaml import CParser  # ruamel.yaml.clib: libyaml's composer, node positions
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
-try:  # the C composer; ruamel.yaml.clib is a dependency but may be missing on exotic platforms
-    from ruamel.yaml.cyaml import CParser as _ParserBase
-
-    _C_PARSER = True
-except ImportError:  # pragma: no cover - exercised only without ruamel.yaml.clib
-    _C_PARSER = False
 
 YamlPath = tuple[str | int, ...]
 BOM = "\ufeff"
@@ -36,51 +30,29 @@ class DocumentError(Exception):
         self.line = line
 
 
-if _C_PARSER:
+class _NoResolver:
+    """Leaves every implicit tag empty: scalars are resolved here, by the YAML 1.2 rules."""
 
-    class _Composer(_ParserBase):  # type: ignore[misc,valid-type]
-        """libyaml composer whose resolver leaves every implicit tag empty."""
+    def descend_resolver(self, *args: Any) -> None:
+        pass
 
-        def descend_resolver(self, *args: Any) -> None:
-            pass
+    def ascend_resolver(self, *args: Any) -> None:
+        pass
 
-        def ascend_resolver(self, *args: Any) -> None:
-            pass
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> None:
+        return None
 
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> None:
-            return None
 
-    def _compose(text: str) -> Node | None:
-        parser = _Composer(text)
-        try:
-            return parser.get_single_node()
-        finally:
-            parser.dispose()
+class _Composer(_NoResolver, CParser):  # type: ignore[misc,valid-type]
+    """libyaml's composer (about ten times the speed of ruamel's pure-Python one)."""
 
-else:  # pragma: no cover
-    from ruamel.yaml.composer import Composer
-    from ruamel.yaml.parser import Parser
-    from ruamel.yaml.reader import Reader
-    from ruamel.yaml.scanner import Scanner
 
-    class _PyComposer(Reader, Scanner, Parser, Composer):  # type: ignore[misc]
-        def __init__(self, text: str) -> None:
-            Reader.__init__(self, text, loader=self)
-            Scanner.__init__(self, loader=self)
-            Parser.__init__(self, loader=self)
-            Composer.__init__(self, loader=self)
-
-        def descend_resolver(self, *args: Any) -> None:
-            pass
-
-        def ascend_resolver(self, *args: Any) -> None:
-            pass
-
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> None:
-            return None
-
-    def _compose(text: str) -> Node | None:
-        return _PyComposer(text).get_single_node()
+def _compose(text: str) -> Node | None:
+    parser = _Composer(text)
+    try:
+        return parser.get_single_node()
+    finally:
+        parser.dispose()
 
 
 # --- YAML 1.2 core schema -------------------------------------------------------------------
