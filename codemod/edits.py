@@ -122,7 +122,8 @@ class Style:
         self.doc = doc
 
     @cached_property
-    def _counts(self) -> tuple[int, int, int, str]:
+    def _learnt(self) -> tuple[int, int, str]:
+        """(mapping indent step, sequence indent under a key, preferred quote)."""
         steps: Counter[int] = Counter()
         seq_offsets: Counter[int] = Counter()
         quotes: Counter[str] = Counter()
@@ -149,19 +150,19 @@ class Style:
         step = next((s for s, _ in steps.most_common() if s > 0), 2)
         seq = seq_offsets.most_common(1)[0][0] if seq_offsets else step
         quote = "'" if quotes["'"] >= quotes['"'] else '"'
-        return step, max(seq, 0), 0, quote
+        return step, max(seq, 0), quote
 
     @property
     def indent(self) -> int:
-        return self._counts[0]
+        return self._learnt[0]
 
     @property
     def sequence_indent(self) -> int:
-        return self._counts[1]
+        return self._learnt[1]
 
     @property
     def quote(self) -> str:
-        return self._counts[3]
+        return self._learnt[2]
 
 
 def is_plain_safe(text: str, flow: bool = False) -> bool:
