@@ -34,7 +34,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,18 @@ class Table:
     any_keys: re.Pattern[str] | None = None  # the keys of every key-bound rule, in one regex
     any_literal: re.Pattern[str] | None = None  # every rule's literal prefix, in one regex
 
+    @cached_property
+    def keyed(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.keys is not None)
+
+    @cached_property
+    def prefixed(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.keys is None and r.literal)
+
+    @cached_property
+    def bare(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.keys is None and not r.literal)
+
 
 @lru_cache(maxsize=1)
 def table() -> Table:
@@ -110,6 +122,7 @@ def table() -> Table:
     )
 
 
+@lru_cache(maxsize=4096)  # the same few hundred keys, over and over
 def normalize_key(key: str) -> str:
     """`apiToken`, `api-token`, `api.token` → `API_TOKEN`."""
     key = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)
@@ -133,21 +146,21 @@ def known_tokens(text: str, key: str | None = None) -> list[Hit]:
     found: list[Hit] = []
     norm = normalize_key(key) if key else ""
     rules = table()
-    keyed = bool(norm) and (rules.any_keys is None or rules.any_keys.search(norm) is not None)
-    some_literal = rules.any_literal is None or rules.any_literal.search(text) is not None
-    for rule in rules.rules:
-        if rule.keys is None and rule.literal and (not some_literal or rule.literal not in text):
-            continue  # substring tests are much cheaper than the regexes
-        if rule.keys is not None and not keyed:
-            continue
-        if rule.keys is not None:
-            if norm and rule.keys.search(norm) and rule.regex.fullmatch(text.strip()):
-                start = text.index(text.strip())
-                found.append(Hit(start, start + len(text.strip()), text.strip(), rule.name,
+    candidates = list(rules.bare)  # rules with neither a literal prefix nor a key
+    if rules.any_literal is None or rules.any_literal.search(text) is not None:
+        candidates += [r for r in rules.prefixed if r.literal in text]
+    if norm and (rules.any_keys is None or rules.any_keys.search(norm) is not None):
+        stripped = text.strip()
+        for rule in rules.keyed:
+            if rule.keys is not None and rule.keys.search(norm) and rule.regex.fullmatch(stripped):
+                start = text.index(stripped)
+                found.append(Hit(start, start + len(stripped), stripped, rule.name,
                                  rule.secret, True))
-            continue
+    for rule in candidates:
         for m in rule.regex.finditer(text):
             found.append(Hit(m.start(), m.end(), m.group(), rule.name, rule.secret, True))
+    if not found:
+        return found
     found.sort(key=lambda h: (h.start, -(h.end - h.start)))
     out: list[Hit] = []
     for hit in found:
