@@ -85,6 +85,7 @@ class Table:
     action_inputs: dict[str, dict[str, str]]
     any_keys: re.Pattern[str] | None = None  # the keys of every key-bound rule, in one regex
     any_literal: re.Pattern[str] | None = None  # every rule's literal prefix, in one regex
+    shortest: int = 0  # no rule matches fewer characters: shorter strings are skipped
 
     @cached_property
     def keyed(self) -> tuple[Rule, ...]:
@@ -119,7 +120,18 @@ def table() -> Table:
         re.compile("|".join(f"(?:{r.keys.pattern.removeprefix('(?i)')})"
                             for r in rules if r.keys is not None), re.IGNORECASE),
         re.compile("|".join(re.escape(r.literal) for r in rules if r.literal) or r"(?!)"),
+        min(_min_width(r.regex.pattern) for r in rules),
     )
+
+
+def _min_width(pattern: str) -> int:
+    """The fewest characters a regex can match (from the parsed pattern)."""
+    try:
+        from re import _parser as sre_parse  # Python 3.11+
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse  # type: ignore[no-redef]
+
+    return int(sre_parse.parse(pattern).getwidth()[0])
 
 
 @lru_cache(maxsize=4096)  # the same few hundred keys, over and over
@@ -144,8 +156,10 @@ class Hit:
 def known_tokens(text: str, key: str | None = None) -> list[Hit]:
     """Known-format credentials in `text`, left to right, without overlaps."""
     found: list[Hit] = []
-    norm = normalize_key(key) if key else ""
     rules = table()
+    if len(text) < rules.shortest:
+        return found
+    norm = normalize_key(key) if key else ""
     candidates = list(rules.bare)  # rules with neither a literal prefix nor a key
     if rules.any_literal is None or rules.any_literal.search(text) is not None:
         candidates += [r for r in rules.prefixed if r.literal in text]
