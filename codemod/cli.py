@@ -263,10 +263,7 @@ def apply(
             _print_diffs(results)
         for line in text_lines(results, checking=False):
             typer.echo(line, err=True)
-        many = len(results) > 1
-        for repo in results:
-            for message in repo.messages:
-                typer.echo(f"{repo.root}: {message}" if many else message, err=True)
+        _print_messages(results)
         typer.echo(summary_line(results, "would be applied" if dry_run else "applied"), err=True)
     _finish(results, report)
     if secrets_file is not None and results:
@@ -325,10 +322,19 @@ def check(
     else:
         for line in text_lines(results, checking=True):
             typer.echo(line)
+        _print_messages(results)
         typer.echo(summary_line(results, "due"), err=True)
     _finish(results, report)
     due = any(r.status is not Status.SUPPRESSED for repo in results for r in repo.fixes())
     raise typer.Exit(2 if any(r.errors for r in results) else 1 if due else 0)
+
+
+def _print_messages(results: list[RepoResult]) -> None:
+    """Per-repo messages (branch made, metadata rate limit, ...) on stderr."""
+    many = len(results) > 1
+    for repo in results:
+        for message in repo.messages:
+            typer.echo(f"{repo.root}: {message}" if many else message, err=True)
 
 
 @app.command("transforms")

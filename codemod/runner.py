@@ -30,19 +30,24 @@ class RunOptions:
     offline: bool = False
 
 
-_RESOLVERS: dict[bool, object] = {}
+_RESOLVERS: dict[tuple[str, ...], object] = {}
 
 
 def resolver_for(options: RunOptions) -> object:
-    """One metadata resolver per process and mode: bulk runs fetch each action once (and
-    share the on-disk cache between processes)."""
+    """One metadata resolver per process and setting: bulk runs fetch each action once (and
+    share the on-disk cache between processes).  GHA_FIX_OFFLINE=1 is `--offline`;
+    GHA_FIX_METADATA_URL / GHA_FIX_API_URL point at a mirror (or a test server)."""
     offline = options.offline or os.environ.get("GHA_FIX_OFFLINE", "") not in ("", "0")
-    if offline not in _RESOLVERS:
+    base = os.environ.get("GHA_FIX_METADATA_URL", "https://raw.githubusercontent.com")
+    api = os.environ.get("GHA_FIX_API_URL", "https://api.github.com")
+    key = (str(offline), base, api, os.environ.get("XDG_CACHE_HOME", ""))
+    if key not in _RESOLVERS:
         from codemod.actions_meta import MetadataResolver
 
         token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
-        _RESOLVERS[offline] = MetadataResolver(offline=offline, token=token)
-    return _RESOLVERS[offline]
+        _RESOLVERS[key] = MetadataResolver(offline=offline, token=token, base_url=base,
+                                           api_url=api)
+    return _RESOLVERS[key]
 
 
 def apply_fix(doc: Document, fix: Fix) -> Document:

@@ -519,3 +519,59 @@ def test_analysis_with_resolver(server: Server, tmp_path: Path) -> None:
     assert "o/comp@v1: action o/node@v1 gets the GITHUB_TOKEN (with: repo-token)" in comp
     assert "uses itself" in " ".join(jobs["loop"].reasons())
     assert "404" in " ".join(jobs["gone"].reasons())
+
+
+# --- the command line, online against the loopback server ---------------------------------
+CALLING = """\
+on: push
+jobs:
+  plain:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: o/plain@v1
+  composite:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: o/comp@v1
+        with: {tag: v1}
+  reusable:
+    uses: o/wf/.github/workflows/publish.yml@v1
+  limited:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: o/limited@v1
+"""
+
+
+def test_cli_reads_metadata_online(server: Server, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gha-fix check` (not --offline) learns unknown actions from their action.yml."""
+    from typer.testing import CliRunner
+
+    from codemod.cli import app
+
+    monkeypatch.setenv("GHA_FIX_OFFLINE", "0")
+    monkeypatch.setenv("GHA_FIX_METADATA_URL", server.url)
+    monkeypatch.setenv("GHA_FIX_API_URL", server.url + "/api")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    repo = tmp_path / "repo"
+    (repo / ".github/workflows").mkdir(parents=True)
+    (repo / ".github/workflows/ci.yml").write_text(CALLING)
+    result = CliRunner().invoke(app, ["check", "--select", "permissions", str(repo)])
+    out = result.stdout + result.stderr
+    assert result.exit_code == 1, out
+    # o/plain: a node action the token does not reach (understood, needs nothing); the
+    # reusable workflow's job asks for contents: write; o/comp is a composite whose inner
+    # o/node gets the token; o/limited hits the rate limit. Unknown jobs keep the top level
+    # unrestricted, so the known ones get blocks of their own.
+    assert "job plain: add permissions ({})" in out
+    assert "job reusable: add permissions (contents: write)" in out
+    assert ("job composite left as is: o/comp@v1: action o/node@v1 gets the GITHUB_TOKEN"
+            in out)
+    assert "job limited left as is: unknown action o/limited@v1" in out
+    assert result.stderr.count("rate limit reached") == 1  # said once, the run goes on
+    offline = CliRunner().invoke(app, ["check", "--offline", "--select", "permissions",
+                                       str(repo)])
+    # the answers were cached: offline, the same actions are still understood
+    assert "job plain: add permissions ({})" in offline.stdout
+    assert "job reusable: add permissions (contents: write)" in offline.stdout
