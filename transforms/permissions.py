@@ -63,13 +63,10 @@ def covers(grant: dict[str, str], needs: dict[str, str]) -> bool:
 
 
 def triggers(on: Any) -> set[str]:
+    """Event names of `on:` (a string, a list or a mapping)."""
     if isinstance(on, str):
         return {on}
-    if isinstance(on, list):
-        return {str(t) for t in on}
-    if isinstance(on, dict):
-        return {str(t) for t in on}
-    return set()
+    return {str(t) for t in on} if isinstance(on, list | dict) else set()
 
 
 def describe(block: dict[str, str]) -> str:
@@ -113,7 +110,7 @@ class Permissions(Transform):
             if not isinstance(job, dict):
                 continue
             if not needs.understood:
-                yield self.unknown_note(job_id, needs, own[job_id], doc)
+                yield self.unknown_note(job_id, needs)
                 if own[job_id]:
                     fix = self.add_missing(job_id, job.get("permissions"), needs)
                     if fix is not None:
@@ -210,7 +207,7 @@ class Permissions(Transform):
                    f"job {job_id}: add missing scopes ({describe(missing)})", ops,
                    details={"permissions": missing})
 
-    def unknown_note(self, job_id: str, needs: JobNeeds, has_block: bool, doc: Document) -> Note:
+    def unknown_note(self, job_id: str, needs: JobNeeds) -> Note:
         reason = needs.reasons()[0]
         hint = " (add it to .github/gha-fix.yml)" if needs.unknown_actions else ""
         more = len(needs.reasons()) - 1
