@@ -9,12 +9,16 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codemod.document import Document, DocumentError, same_data
 from codemod.edits import EditError, Operation, Renderer, Splice, apply_splices, apply_to_data
 from codemod.model import FileResult, Fix, FixResult, Note, NoteResult, RepoResult, Safety, Status
 from codemod.repo import RESOLVER, ConfigError, RepoContext, load_config, relative
 from codemod.transform import Transform
+
+if TYPE_CHECKING:
+    from codemod.actions_meta import MetadataResolver
 
 _IGNORE = re.compile(r"#\s*gha-fix:\s*ignore(?:\[([^\]]*)\])?")
 
@@ -30,10 +34,10 @@ class RunOptions:
     offline: bool = False
 
 
-_RESOLVERS: dict[tuple[str, ...], object] = {}
+_RESOLVERS: dict[tuple[str, ...], MetadataResolver] = {}
 
 
-def resolver_for(options: RunOptions) -> object:
+def resolver_for(options: RunOptions) -> MetadataResolver:
     """One metadata resolver per process and setting: bulk runs fetch each action once (and
     share the on-disk cache between processes).  GHA_FIX_OFFLINE=1 is `--offline`;
     GHA_FIX_METADATA_URL / GHA_FIX_API_URL point at a mirror (or a test server)."""
