@@ -95,3 +95,22 @@ def test_docker_push_to_ghcr_after_login_with_the_token(tmp_path: Path) -> None:
              " --password-stdin\n"
              "      - run: docker push ghcr.io/o/r:1\n")
     assert job_scopes(tmp_path, workflow(steps)) == {"j": {"packages": "write"}}
+
+
+def test_shell_scripts_of_the_repo_are_read(tmp_path: Path) -> None:
+    files = {
+        "scripts/release.sh": "#!/usr/bin/env bash\nset -e\ngh release create \"$1\"\n",
+        "scripts/outer.sh": "./scripts/release.sh v1\n",
+        "scripts/loop.sh": "bash scripts/loop.sh\n",
+        "tools/run.py": "#!/usr/bin/env python3\nimport os\n",
+    }
+    env = "        env:\n          GH_TOKEN: ${{ github.token }}\n"
+    for run, expected in [
+        ("./scripts/release.sh v1", {"contents": "write"}),
+        ("bash scripts/outer.sh", {"contents": "write"}),  # a script that runs a script
+        ("bash scripts/loop.sh", None),  # runs itself: unknown, not a hang
+        ("./tools/run.py", None),  # not a shell script: not read
+        ("./scripts/missing.sh", None),
+    ]:
+        steps = f"      - run: {run}\n{env}"
+        assert job_scopes(tmp_path, workflow(steps), files) == {"j": expected}, run

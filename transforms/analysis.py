@@ -430,7 +430,7 @@ class Analyser:
         self.composite_steps(uses, runs.get("steps"), inner, result, depth)
 
     # run scripts ----------------------------------------------------------------------------
-    def run(self, script: str, scope: Scope, result: StepNeeds) -> None:
+    def run(self, script: str, scope: Scope, result: StepNeeds, depth: int = 0) -> None:
         lines = _commands(script)
         token_vars = scope.token_in_env()
         script_has_token = bool(_GITHUB_TOKEN.search(script))
@@ -460,13 +460,55 @@ class Analyser:
                 )
                 if applies:
                     result.needs += needs_from(rule["permissions"], rule["reason"])
-        others = [w for w in _command_words(lines) if not self.inert(w)]
+        others = []
+        for words in _command_words(lines):
+            if self.inert(words):
+                continue
+            if self.shell_script(words, scope, result, depth):
+                recognised = True  # a script of the repo, read and analysed in its turn
+            else:
+                others.append(words)
         result.opaque = result.opaque or bool(others)
         if (token_vars or script_has_token) and others and not recognised:
             what = others[0][0]
             result.unknown.append(
                 f"the GITHUB_TOKEN is passed to a command gha-fix cannot analyse ({what})"
             )
+
+    def shell_script(
+        self, words: tuple[str, str], scope: Scope, result: StepNeeds, depth: int
+    ) -> bool:
+        """Analyse a shell script of the repository that the step runs (`./x.sh`,
+        `bash scripts/x.sh`), as if its lines stood in the step; False if it is none."""
+        first, second = words
+        path = second if first in ("bash", "sh", "source", ".") else first
+        if not (path.endswith((".sh", ".bash")) or ("/" in path and first == path)):
+            return False
+        rel = path.removeprefix("./")
+        file = self.repo.root / rel
+        if "$" in rel or rel.startswith(("/", "..")) or not file.is_file() or (
+                not self.repo.inside(file)):
+            return False
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        if not rel.endswith((".sh", ".bash")) and not re.match(r"#!.*\b(ba|da|z)?sh\b", text):
+            return False  # a Python or Node script: not read
+        if rel in self.stack or depth >= MAX_DEPTH:
+            result.unknown.append(f"{rel} runs itself or nests too deep")
+            return True
+        sub = StepNeeds(result.path)
+        self.stack.append(rel)
+        try:
+            self.run(text, scope, sub, depth + 1)
+        finally:
+            self.stack.pop()
+        result.needs += [Need(n.scope, n.level, f"{rel}: {n.reason}", n.alternatives)
+                         for n in sub.needs]
+        result.unknown += [f"{rel}: {r}" for r in sub.unknown]
+        result.opaque = result.opaque or sub.opaque
+        return True
 
     def inert(self, words: tuple[str, str]) -> bool:
         """A command that cannot use a token from its environment (shell_inert.yml)."""
