@@ -43,7 +43,7 @@ def allowed_lines(doc: Document, results: list) -> set[int]:
     return lines
 
 
-def check_repo(root: Path, transform: Transform) -> list[str]:
+def check_repo(root: Path, transform: Transform | list[Transform]) -> list[str]:
     problems = []
     repo = RepoContext(root)
     for path in repo.workflow_files():
@@ -52,7 +52,8 @@ def check_repo(root: Path, transform: Transform) -> list[str]:
             doc = Document.from_file(path, shown)
         except DocumentError:
             continue  # a named skip: the CLI reports `path:line: reason`
-        result = process_document(doc, [transform], repo, RunOptions(unsafe_fixes=True))
+        chosen = transform if isinstance(transform, list) else [transform]
+        result = process_document(doc, chosen, repo, RunOptions(unsafe_fixes=True))
         for r in result.fixes:
             if r.status is Status.FAILED and r.reason.startswith(BROKEN):
                 problems.append(f"{shown}:{r.line}: {r.reason}")
@@ -70,7 +71,7 @@ def check_repo(root: Path, transform: Transform) -> list[str]:
                 outside = [i for i in range(i1, i2) if i not in allowed]
                 if outside:
                     problems.append(f"{shown}:{outside[0] + 1}: changed outside an edit")
-        again = process_document(new, [transform], repo, RunOptions(unsafe_fixes=True))
+        again = process_document(new, chosen, repo, RunOptions(unsafe_fixes=True))
         if again.new != result.new:
             problems.append(f"{shown}: a second run changed the file again")
     return problems
@@ -86,4 +87,12 @@ def test_transform_over_corpus(transform_id: str) -> None:
     problems = []
     for root in REPOS:
         problems += check_repo(root, REGISTRY[transform_id]())
+    assert problems == []
+
+
+def test_all_transforms_together_over_corpus() -> None:
+    """What `gha-fix apply` runs: every transform in order, on each other's output."""
+    problems = []
+    for root in REPOS:
+        problems += check_repo(root, [cls() for cls in REGISTRY.values()])
     assert problems == []
