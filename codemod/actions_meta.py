@@ -27,6 +27,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import tempfile
 import time
 import urllib.error
@@ -275,6 +276,10 @@ class _Unreachable(OSError):
     """The host could not be reached at all (refused, DNS, proxy): another host may work."""
 
 
+class _NoDNS(_Unreachable):
+    """The host name does not resolve: no network here, for the whole run."""
+
+
 class MetadataResolver:
     """Finds `action.yml` files and remote reusable workflows; see the module docstring."""
 
@@ -424,12 +429,16 @@ class MetadataResolver:
         except OSError as exc:
             self._why[memo_key] = f"{ref}: could not be fetched: {_describe(exc)}"
             self.failures += 1
+            if isinstance(exc, _NoDNS):  # no name resolution: this machine is offline
+                self.failures = max(self.failures, MAX_FAILURES)
             if self.failures < MAX_FAILURES:
                 return cached, None
             # a dead network would cost `timeout` x attempts for every action of the run
+            why = ("GitHub's host names do not resolve" if isinstance(exc, _NoDNS)
+                   else f"GitHub did not answer {self.failures} times in a row")
             self.stopped = (
-                f"GitHub did not answer {self.failures} times in a row ({_describe(exc)}); "
-                "no more action metadata is fetched in this run (use the cache, the offline index)"
+                f"{why} ({_describe(exc)}); no more action metadata is fetched in this run "
+                "(use the cache, the offline index; --offline skips the attempt)"
             )
             return cached, self.stopped
         self.failures = 0
@@ -513,6 +522,8 @@ class MetadataResolver:
                     raise OSError(f"HTTP {exc.code} from {url}") from None
                 last = OSError(f"HTTP {exc.code} from {url}")
             except urllib.error.URLError as exc:
+                if isinstance(exc.reason, socket.gaierror):  # no DNS: no network, no retry
+                    raise _NoDNS(f"{_describe(exc)} ({url})") from None
                 timed_out = isinstance(exc.reason, TimeoutError)
                 last = (OSError if timed_out else _Unreachable)(f"{_describe(exc)} ({url})")
             except (OSError, http.client.HTTPException) as exc:  # read timeout, reset

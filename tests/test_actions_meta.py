@@ -575,3 +575,15 @@ def test_cli_reads_metadata_online(server: Server, tmp_path: Path,
     # the answers were cached: offline, the same actions are still understood
     assert "job plain: add permissions ({})" in offline.stdout
     assert "job reusable: add permissions (contents: write)" in offline.stdout
+
+
+def test_no_name_resolution_stops_at_once(tmp_path: Path) -> None:
+    """A machine without DNS (`.invalid` never resolves) is offline for the run: no retries,
+    no third attempt, one clear message."""
+    r = MetadataResolver(tmp_path, base_url="http://gha-fix-test.invalid",
+                         api_url="http://gha-fix-test.invalid/api", timeout=5, index={})
+    with pytest.raises(ResolverError) as err:
+        r.action("o/plain@v1")
+    assert "do not resolve" in str(err.value)
+    assert r.requests <= 2  # the raw host once, the API host once; no retry, no backoff
+    assert r.action("o/other@v1") is None and r.requests <= 2
