@@ -579,7 +579,10 @@ class PyHit:
     whole: bool  # the literal is the token (else: an f-string keeps the rest)
 
 
-_PY_QUICK_NAME = re.compile(r"(?i)(token|secret|password|passwd|api_?key|access_?key)")
+# a secret-sounding name followed, on its line, by a string literal long enough to matter
+# (`TOKEN = "..."`, `"api_key": "..."`, `password="..."`): only then is libcst worth running
+_PY_QUICK_NAME = re.compile(
+    r"(?i)(token|secret|password|passwd|api_?key|access_?key)[^\n]*?['\"][^'\"\n]{8,}['\"]")
 
 
 def python_hits(source: str) -> list[PyHit]:
