@@ -177,6 +177,17 @@ def original_lines(original: str, current: str) -> Callable[[int], int]:
     return to_original
 
 
+def write_result(path: Path, result: FileResult) -> None:
+    """Write a changed file (atomically); a failure becomes the file's one-line error."""
+    if not result.changed:
+        return
+    try:
+        write_atomic(path.resolve(), result.new)
+        result.written = True
+    except OSError as exc:
+        result.error = f"{result.path}:0: cannot write: {exc.strerror or exc}"
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file in the same folder and a rename, keeping the file's mode."""
     mode = path.stat().st_mode & 0o7777
@@ -235,12 +246,8 @@ def process_repo(
             result.files.append(FileResult(shown, error=f"{shown}:{exc.line}: {exc.reason}"))
             continue
         file_result = process_document(doc, chosen, repo, options)
-        if options.write and file_result.changed:
-            try:
-                write_atomic(path.resolve(), file_result.new)
-                file_result.written = True
-            except OSError as exc:
-                file_result.error = f"{shown}:0: cannot write: {exc.strerror or exc}"
+        if options.write:
+            write_result(path, file_result)
         result.files.append(file_result)
     result.files += process_other_files(repo, chosen, options, result)
     result.messages += repo.cache.get("actions_meta.warnings", [])
@@ -275,12 +282,7 @@ def process_other_files(
                 result.fixes = [FixResult(r.fix, Status.FAILED, r.line, "file already edited")
                                 for r in result.fixes]
             taken.add(edit.path)
-            path = repo.root / edit.path
-            if options.write and result.changed:
-                try:
-                    write_atomic(path.resolve(), result.new)
-                    result.written = True
-                except OSError as exc:
-                    result.error = f"{edit.path}:0: cannot write: {exc.strerror or exc}"
+            if options.write:
+                write_result(repo.root / edit.path, result)
             results.append(result)
     return results

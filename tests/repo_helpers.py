@@ -143,3 +143,15 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".git" not in p.relative_to(root).parts
     }
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """The CLI through typer's runner: (exit code, stdout, stderr); a crash is re-raised."""
+    from typer.testing import CliRunner
+
+    from codemod.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr

@@ -12,13 +12,12 @@ from repo_helpers import (
     WORKFLOW,
     git,
     make_repo,
+    run,
     test_transforms,  # noqa: F401  (a fixture)
     write_files,
 )
-from typer.testing import CliRunner
 
 from codemod.bulk import Job, Target, discover, parse_shard, run_all, shard
-from codemod.cli import app
 from codemod.document import Document
 from codemod.model import Fix, Note
 from codemod.repo import RepoContext
@@ -45,12 +44,6 @@ def _transforms(test_transforms: dict, monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setitem(transforms.REGISTRY, Boom.id, Boom)
 
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

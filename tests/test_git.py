@@ -14,24 +14,18 @@ from repo_helpers import (
     WORKFLOW,
     git,
     make_repo,
+    run,
     snapshot,
     test_transforms,  # noqa: F401  (a fixture)
     write_files,
 )
-from typer.testing import CliRunner
 
-from codemod.cli import _push_value, app
+from codemod.cli import _push_value
 from codemod.git import GitError, open_repo
 
 pytestmark = pytest.mark.usefixtures("test_transforms")
 CI = ".github/workflows/ci.yml"
 
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def branches(repo: Path) -> list[str]:

@@ -18,11 +18,10 @@ from repo_helpers import (
     FAKE_TOKEN,
     WORKFLOW,
     make_repo,
+    run,
     test_transforms,  # noqa: F401  (a fixture)
 )
-from typer.testing import CliRunner
 
-from codemod.cli import app
 from codemod.document import Document
 
 pytestmark = pytest.mark.usefixtures("test_transforms")
@@ -30,12 +29,6 @@ SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_t
 CI = ".github/workflows/ci.yml"
 SUPPRESSED = WORKFLOW.replace("  build:\n", "  build:  # gha-fix: ignore[secrets-test]\n")
 
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
