@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.cyaml import CParser  # ruamel.yaml.clib: libyaml's composer, node positions
+import _ruamel_yaml  # ruamel.yaml.clib: libyaml's composer, node positions
+from ruamel.yaml.cyaml import CParser
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.tag import Tag
 
 YamlPath = tuple[str | int, ...]
 BOM = "\ufeff"
@@ -47,12 +49,77 @@ class _Composer(_NoResolver, CParser):  # type: ignore[misc,valid-type]
     """libyaml's composer (about ten times the speed of ruamel's pure-Python one)."""
 
 
+_TAGS: dict[str | None, Tag] = {}
+
+
+def _tag(name: str | None) -> Tag:
+    """One shared Tag per tag name: ruamel builds a new Tag object for every node."""
+    found = _TAGS.get(name)
+    if found is None:
+        found = _TAGS[name] = Tag(suffix=name)
+    return found
+
+
+# Nodes as ruamel's, built without a new Tag each: node construction was a third of parsing.
+class _Scalar(ScalarNode):
+    __slots__ = ()
+
+    def __init__(self, tag: Any, value: Any, start_mark: Any = None, end_mark: Any = None,
+                 style: Any = None, comment: Any = None, anchor: Any = None) -> None:
+        self.ctag = _tag(tag)
+        self.value = value
+        self.start_mark = start_mark
+        self.end_mark = end_mark
+        self.style = style
+        self.comment = comment
+        self.anchor = anchor
+
+
+class _Sequence(SequenceNode):
+    __slots__ = ()
+
+    def __init__(self, tag: Any, value: Any, start_mark: Any = None, end_mark: Any = None,
+                 flow_style: Any = None, comment: Any = None, anchor: Any = None) -> None:
+        self.ctag = _tag(tag)
+        self.value = value
+        self.start_mark = start_mark
+        self.end_mark = end_mark
+        self.flow_style = flow_style
+        self.comment = comment
+        self.anchor = anchor
+
+
+class _Mapping(MappingNode):
+    __slots__ = ()
+
+    def __init__(self, tag: Any, value: Any, start_mark: Any = None, end_mark: Any = None,
+                 flow_style: Any = None, comment: Any = None, anchor: Any = None) -> None:
+        self.ctag = _tag(tag)
+        self.value = value
+        self.start_mark = start_mark
+        self.end_mark = end_mark
+        self.flow_style = flow_style
+        self.comment = comment
+        self.anchor = anchor
+        self.merge = None
+
+
+_NODE_CLASSES = {"ScalarNode": _Scalar, "SequenceNode": _Sequence, "MappingNode": _Mapping}
+
+
 def _compose(text: str) -> Node | None:
+    # The composer looks its node classes up in its module at call time; ours are swapped in
+    # for the call only, so other users of ruamel.yaml in the process get ruamel's own.
+    saved = {name: getattr(_ruamel_yaml, name) for name in _NODE_CLASSES}
+    for name, cls in _NODE_CLASSES.items():
+        setattr(_ruamel_yaml, name, cls)
     parser = _Composer(text)
     try:
         return parser.get_single_node()
     finally:
         parser.dispose()
+        for name, cls in saved.items():
+            setattr(_ruamel_yaml, name, cls)
 
 
 # --- YAML 1.2 core schema -------------------------------------------------------------------
@@ -264,14 +331,14 @@ def construct(node: Node, shared: set[int] | None = None) -> Any:
             found.add(node_id)
         visited.add(node_id)
         kind = type(node)
-        if kind is ScalarNode:
+        if kind is _Scalar:
             return scalar_value(node)
-        if kind is SequenceNode:
+        if kind is _Sequence:
             return [build(item) for item in node.value]
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             # a key is its text (`on`, `3.10`, `true` stay strings, as GitHub reads them)
-            key = key_node.value if type(key_node) is ScalarNode else repr(key_node)
+            key = key_node.value if type(key_node) is _Scalar else repr(key_node)
             if key in result:
                 raise DocumentError(f"duplicate key {key!r}", key_node.start_mark.line + 1)
             result[key] = build(value_node)

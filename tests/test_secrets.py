@@ -352,6 +352,23 @@ def test_python_unsafe_and_partial(tmp_path: Path) -> None:
     assert env == {"GH_PAT": "${{ secrets.GH_PAT }}", "PASSWORD": "${{ secrets.PASSWORD }}"}
 
 
+@pytest.mark.parametrize(("source", "parsed"), [
+    ('import os\n\nTOKENS = ("GH_TOKEN", "GITHUB_TOKEN")\nprint("CHANGELOG.md")\n', False),
+    ('x = 1\nAPI_KEY = "{pw}"\n', True),
+    ('client = Client(\n    "x",\n    api_key=\n        "{pw}",\n)\n', True),  # wrapped
+    ('CONFIG = {{"password": "{pw}"}}\n', True),  # a dict key names it
+    ('URL = "https://x"  # token\n', False),
+])
+def test_python_files_worth_parsing(source: str, parsed: bool) -> None:
+    """libcst (slow to import and run) only sees a file that may hold a credential, and never
+    misses one the name rule would find."""
+    from transforms.secrets import _worth_parsing, python_hits
+
+    text = source.format(pw=PASSWORD)
+    assert _worth_parsing(text) is parsed
+    assert bool(python_hits(text)) is parsed
+
+
 # --- never leak -------------------------------------------------------------------------------
 def leak_repo(tmp_path: Path) -> tuple[Path, list[str]]:
     values = [v for v, _ in FAKES.values()] + [PASSWORD]

@@ -579,10 +579,31 @@ class PyHit:
     whole: bool  # the literal is the token (else: an f-string keeps the rest)
 
 
-# a secret-sounding name followed, on its line, by a string literal long enough to matter
-# (`TOKEN = "..."`, `"api_key": "..."`, `password="..."`): only then is libcst worth running
-_PY_QUICK_NAME = re.compile(
-    r"(?i)(token|secret|password|passwd|api_?key|access_?key)[^\n]*?['\"][^'\"\n]{8,}['\"]")
+# libcst only sees a file where a secret-sounding name meets a literal that may be a credential
+_PY_SECRET_WORD = re.compile(r"(?i)token|secret|password|passwd|api_?key|access_?key")
+_PY_LITERAL = re.compile(r"""(['"])([^'"\s]+)\1""")
+_PY_WORD = re.compile(r"[A-Za-z_]\w*")
+_PY_DICT_KEY = re.compile(r"""(['"])(\w+)\1\s*:""")
+
+
+def _worth_parsing(source: str) -> bool:
+    """A known token, or a line where a secret-sounding name meets a literal (on that line or
+    the next, for wrapped calls) that the name rule would call a credential."""
+    if known_tokens(source):
+        return True
+    if not _PY_SECRET_WORD.search(source):
+        return False
+    lines = source.splitlines()
+    for number, line in enumerate(lines):
+        if not _PY_SECRET_WORD.search(line):
+            continue
+        near = line + "\n" + (lines[number + 1] if number + 1 < len(lines) else "")
+        literals = [m.group(2) for m in _PY_LITERAL.finditer(near)]
+        words = {m.group() for m in _PY_WORD.finditer(_PY_LITERAL.sub(" ", line))}
+        words.update(m.group(2) for m in _PY_DICT_KEY.finditer(line))
+        if any(name_based(word, value) for word in words for value in literals):
+            return True
+    return False
 
 
 def python_hits(source: str) -> list[PyHit]:
@@ -599,8 +620,8 @@ def _python(source: str, names: Mapping[str, str], accept: Callable[[PyHit], boo
             ) -> tuple[list[PyHit], str]:
     """The secrets in string literals of `source`, and `source` with the accepted ones moved to
     `os.environ[...]` (libcst: everything else byte-exact)."""
-    if not known_tokens(source) and not _PY_QUICK_NAME.search(source):
-        return [], source  # keep libcst off the common path
+    if not _worth_parsing(source):
+        return [], source  # keep libcst (a fifth of a second to import) off the common path
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
