@@ -29,6 +29,7 @@ from transforms.secrets import (
     known_tokens,
     name_based,
     owner_repo,
+    rules_in,
     secrets_mapping,
     service_values,
     table,
@@ -126,6 +127,13 @@ def test_each_family_is_found(rule_id: str) -> None:
     hits = known_tokens(value, key)
     assert [(h.value, h.safe) for h in hits] == [(value, True)]
     assert next(r for r in table().rules if r.id == rule_id).name == hits[0].label
+    # the per-file prefilter keeps the rule when the token sits among other strings
+    rule = next(r for r in table().rules if r.id == rule_id)
+    if rule.keys is None:
+        joined = "\n".join(["on: push", f"x {value}", "echo done"])
+        assert rule.required in value
+        assert rule in rules_in(joined)
+        assert [h.value for h in known_tokens(value, key, rules_in(joined))] == [value]
 
 
 @pytest.mark.parametrize("rule_id", list(FAKES))

@@ -32,7 +32,7 @@ import math
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -61,6 +61,8 @@ class Rule:
     secret: str
     keys: re.Pattern[str] | None
     literal: str = ""  # text every match starts with ("ghp_"): a cheap test before the regex
+    core: re.Pattern[str] | None = None  # the regex without its edges: faster over a whole file
+    required: str = ""  # the longest text every match contains ("Q~", ".atlasv1.")
 
 
 def literal_prefix(regex: str) -> str:
@@ -109,7 +111,8 @@ def table() -> Table:
         # a key-bound rule (no distinctive prefix) must match the whole value
         pattern = raw["regex"] if keys else rf"(?<![A-Za-z0-9_])(?:{raw['regex']})(?![A-Za-z0-9_])"
         rules.append(Rule(raw["id"], raw["name"], re.compile(pattern), raw["secret"], keys,
-                          "" if keys else literal_prefix(raw["regex"])))
+                          "" if keys else literal_prefix(raw["regex"]), re.compile(raw["regex"]),
+                          required_literal(raw["regex"])))
     nb = data["name_based"]
     return Table(
         tuple(rules), re.compile(nb["keys"]), re.compile(nb["not_keys"]),
@@ -122,6 +125,28 @@ def table() -> Table:
         re.compile("|".join(re.escape(r.literal) for r in rules if r.literal) or r"(?!)"),
         min(_min_width(r.regex.pattern) for r in rules),
     )
+
+
+def required_literal(pattern: str) -> str:
+    """The longest run of plain characters at the top level of `pattern`: in every match."""
+    try:
+        from re import _constants as sre_constants
+        from re import _parser as sre_parse
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_constants  # type: ignore[no-redef]
+        import sre_parse  # type: ignore[no-redef]
+
+    parsed = sre_parse.parse(pattern)
+    if parsed.state.flags & re.IGNORECASE:
+        return ""
+    best, run = "", ""
+    for op, arg in parsed:
+        if op is sre_constants.LITERAL:
+            run += chr(arg)
+            best = max(best, run, key=len)
+        else:
+            run = ""
+    return best
 
 
 def _min_width(pattern: str) -> int:
@@ -153,16 +178,24 @@ class Hit:
     safe: bool  # known format (safe fix) or name-based (unsafe)
 
 
-def known_tokens(text: str, key: str | None = None) -> list[Hit]:
-    """Known-format credentials in `text`, left to right, without overlaps."""
+def known_tokens(text: str, key: str | None = None,
+                 unkeyed: Sequence[Rule] | None = None) -> list[Hit]:
+    """Known-format credentials in `text`, left to right, without overlaps.
+
+    `unkeyed`: the rules without a key worth trying, when the caller knows (see `rules_in`)."""
     found: list[Hit] = []
     rules = table()
     if len(text) < rules.shortest:
         return found
     norm = normalize_key(key) if key else ""
-    candidates = list(rules.bare)  # rules with neither a literal prefix nor a key
-    if rules.any_literal is None or rules.any_literal.search(text) is not None:
-        candidates += [r for r in rules.prefixed if r.literal in text]
+    if unkeyed is not None:
+        if not unkeyed and not norm:
+            return found
+        candidates = [r for r in unkeyed if not r.literal or r.literal in text]
+    else:
+        candidates = list(rules.bare)  # rules with neither a literal prefix nor a key
+        if rules.any_literal is None or rules.any_literal.search(text) is not None:
+            candidates += [r for r in rules.prefixed if r.literal in text]
     if norm and (rules.any_keys is None or rules.any_keys.search(norm) is not None):
         stripped = text.strip()
         for rule in rules.keyed:
@@ -181,6 +214,15 @@ def known_tokens(text: str, key: str | None = None) -> list[Hit]:
         if not out or hit.start >= out[-1].end:
             out.append(hit)
     return out
+
+
+def rules_in(text: str) -> list[Rule]:
+    """The rules without a key that match somewhere in `text`: given the strings of a file
+    joined, the only ones worth trying on each string (a match in a string is one in the
+    whole, since the rules' edges are lookarounds that a line break satisfies)."""
+    rules = table()
+    return [r for r in (*rules.prefixed, *rules.bare)
+            if r.required in text and (r.core or r.regex).search(text)]
 
 
 def entropy(text: str) -> float:
@@ -374,6 +416,8 @@ def _scan_workflow(doc: Document) -> list[Site]:
     tests = service_values(data)
     sites: list[Site] = []
     seen: set[YamlPath] = set()
+    strings = list(_strings(data, ()))
+    unkeyed = rules_in("\n".join(value for _, value in strings))
 
     def mapping(kind: str, path: YamlPath, node: Any, named: bool = True, action: str = ""
                 ) -> None:
@@ -381,7 +425,7 @@ def _scan_workflow(doc: Document) -> list[Site]:
             seen.add((*path, key))
             if not isinstance(value, str) or not isinstance(key, str):
                 continue
-            hits = known_tokens(value, key)
+            hits = known_tokens(value, key, unkeyed)
             if not hits and named:
                 hit = _name_hit(key, value, 0, tests)
                 hits = [hit] if hit else []
@@ -413,11 +457,13 @@ def _scan_workflow(doc: Document) -> list[Site]:
             run = step.get("run")
             seen.add((*where, "run"))
             if isinstance(run, str):
-                site = _run_site((*where, "run"), run, shell_of(data, job, step), tests)
+                site = _run_site((*where, "run"), run, shell_of(data, job, step), tests,
+                                 unkeyed)
                 if site is not None:
                     sites.append(site)
-    for path, value in _strings(data, ()):
-        if path not in seen and (hits := known_tokens(value, str(path[-1]) if path else None)):
+    for path, value in strings:
+        if path not in seen and (hits := known_tokens(value, str(path[-1]) if path else None,
+                                                      unkeyed)):
             sites.append(Site("other", path, "", value, hits))
     return sites
 
@@ -451,13 +497,14 @@ _ASSIGN = {
 _ASSIGN["sh"] = _ASSIGN["bash"]
 
 
-def _run_site(path: YamlPath, script: str, shell: str, tests: set[str]) -> Site | None:
+def _run_site(path: YamlPath, script: str, shell: str, tests: set[str],
+              unkeyed: Sequence[Rule] | None = None) -> Site | None:
     if shell == "python":
         found = python_hits(script)
         hits = [Hit(0, 0, h.value, h.label, h.type_name, h.safe) for h in found]
         names = {h.value: h.preferred for h in reversed(found)}
         return Site("run", path, "python", script, hits, python_names=names) if hits else None
-    hits = known_tokens(script)
+    hits = known_tokens(script, unkeyed=unkeyed)
     assigned: dict[int, str] = {}
     pattern = _ASSIGN.get(shell)
     for m in pattern.finditer(script) if pattern else ():
@@ -467,7 +514,8 @@ def _run_site(path: YamlPath, script: str, shell: str, tests: set[str]) -> Site 
             continue
         start, value = m.start(group), m.group(group)
         known = [h for h in hits if h.start == start and h.end == start + len(value)]
-        bound = [] if known else known_tokens(value, m.group(1))  # e.g. AWS_SECRET_ACCESS_KEY=
+        # e.g. AWS_SECRET_ACCESS_KEY=
+        bound = [] if known else known_tokens(value, m.group(1), unkeyed)
         if bound and not any(h.start < start + len(value) and start < h.end for h in hits):
             hits += [dataclasses.replace(h, start=h.start + start, end=h.end + start)
                      for h in bound]
