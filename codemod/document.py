@@ -66,7 +66,7 @@ class _Scalar(ScalarNode):
 
     def __init__(self, tag: Any, value: Any, start_mark: Any = None, end_mark: Any = None,
                  style: Any = None, comment: Any = None, anchor: Any = None) -> None:
-        self.ctag = _tag(tag)
+        self.ctag = _TAGS.get(tag) or _tag(tag)
         self.value = value
         self.start_mark = start_mark
         self.end_mark = end_mark
@@ -80,7 +80,7 @@ class _Sequence(SequenceNode):
 
     def __init__(self, tag: Any, value: Any, start_mark: Any = None, end_mark: Any = None,
                  flow_style: Any = None, comment: Any = None, anchor: Any = None) -> None:
-        self.ctag = _tag(tag)
+        self.ctag = _TAGS.get(tag) or _tag(tag)
         self.value = value
         self.start_mark = start_mark
         self.end_mark = end_mark
@@ -94,7 +94,7 @@ class _Mapping(MappingNode):
 
     def __init__(self, tag: Any, value: Any, start_mark: Any = None, end_mark: Any = None,
                  flow_style: Any = None, comment: Any = None, anchor: Any = None) -> None:
-        self.ctag = _tag(tag)
+        self.ctag = _TAGS.get(tag) or _tag(tag)
         self.value = value
         self.start_mark = start_mark
         self.end_mark = end_mark
@@ -135,8 +135,13 @@ _NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
+_NOT_ONLY_STR = frozenset("-+.0123456789~nNtTfF")  # first characters of non-string values
+
+
 def resolve_plain(value: str) -> Any:
     """The value of a plain scalar under the YAML 1.2 core schema."""
+    if value and value[0] not in _NOT_ONLY_STR:
+        return value  # most scalars: no null, bool or number starts this way
     if value in _NULL:
         return None
     if value in _TRUE:

@@ -20,7 +20,7 @@ import hashlib
 import re
 import shlex
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -123,15 +123,11 @@ class Knowledge:
     run_commands: list[dict[str, Any]]
     inert: dict[str, frozenset[str]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def any_command(self) -> re.Pattern[str]:
         """One pass over a line instead of one per rule (most lines match none)."""
-        return _any_of(tuple(rule["pattern"] for rule in self.run_commands))
-
-
-@lru_cache(maxsize=8)
-def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)")
+        return re.compile("|".join(f"(?:{rule['pattern']})" for rule in self.run_commands)
+                          or r"(?!)")
 
 
 @lru_cache(maxsize=1)
@@ -437,15 +433,20 @@ class Analyser:
         gh_token = scope.token_kind(scope.env.get("GH_TOKEN") or scope.env.get("GITHUB_TOKEN"))
         gh_uses_github = gh_token == GITHUB or (gh_token is None and script_has_token)
         recognised = False
-        for line in lines:
-            for match in _GH.finditer(line):
+        # one search over the whole script first: most scripts hold none of these
+        text = "\n".join(lines)
+        any_gh = _GH.search(text) is not None
+        any_api = bool(script_has_token or token_vars) and _API_URL.search(text) is not None
+        any_rule = self.kb.any_command.search(text) is not None
+        for line in lines if any_gh or any_api or any_rule else ():
+            for match in _GH.finditer(line) if any_gh else ():
                 recognised = True
                 if gh_uses_github:
                     self.gh(line[match.start():], result)
-            if _API_URL.search(line) and (script_has_token or token_vars) and _AUTH.search(line):
+            if any_api and _API_URL.search(line) and _AUTH.search(line):
                 recognised = True
                 self.curl(line, result)
-            if not self.kb.any_command.search(line):
+            if not any_rule or not self.kb.any_command.search(line):
                 continue
             for rule in self.kb.run_commands:
                 if not rule["regex"].search(line):
@@ -780,7 +781,9 @@ def _command_words(lines: list[str]) -> list[tuple[str, str]]:
     """(command, first argument) of every simple command in the script's lines."""
     words: list[tuple[str, str]] = []
     for line in lines:
-        for part in _SEPARATORS.split(_REDIRECTION.sub(" > ", line)):
+        if "<" in line or ">" in line:
+            line = _REDIRECTION.sub(" > ", line)
+        for part in _SEPARATORS.split(line):
             tokens = part.split()
             if ">" in tokens:  # drop the redirection target
                 tokens = tokens[: tokens.index(">")]
