@@ -186,6 +186,7 @@ class Scope:
     parent: Scope | None = None
     checkout_token: bool = False
     ghcr_login: bool = False
+    _token_vars: list[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def token_kind(self, value: Any, depth: int = 0) -> str | None:
         """GITHUB when `value` is (or resolves to) the GITHUB_TOKEN, OTHER for any other
@@ -193,6 +194,8 @@ class Scope:
         if value is None or value == "" or isinstance(value, bool | int | float):
             return None
         text = str(value)
+        if "${{" not in text:
+            return OTHER  # a literal: no expression can name the token
         if _GITHUB_TOKEN.search(text):
             return GITHUB
         if depth > 8:  # `X: ${{ env.X }}` and other cycles
@@ -207,13 +210,17 @@ class Scope:
         return OTHER
 
     def token_in_env(self) -> list[str]:
-        return [k for k, v in self.env.items() if self.token_kind(v) == GITHUB]
+        if self._token_vars is None:  # asked for by the step and by its script
+            self._token_vars = [k for k, v in self.env.items() if self.token_kind(v) == GITHUB]
+        return self._token_vars
 
 
 def secret_names(*values: Any) -> list[str]:
     names: list[str] = []
     for value in values:
         for text in _strings(value):
+            if "secrets" not in text:
+                continue
             for a, b in _SECRET.findall(text):
                 name = a or b
                 if name.upper() != "GITHUB_TOKEN" and name not in names:

@@ -40,7 +40,7 @@ import fnmatch
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +178,7 @@ class Parser:
                     if self.peek() == ",":
                         self.take()
                 self.take(")")
-                return ("call", low, args)
+                return ("call", low, tuple(args))
             return ("ctx", low)
         raise ExprError(f"unexpected {text!r}")
 
@@ -194,6 +194,7 @@ class Parser:
         return node
 
 
+@lru_cache(maxsize=4096)  # the same conditions come back in every job and file
 def parse(text: str) -> tuple | None:
     try:
         return Parser(text).parse()
