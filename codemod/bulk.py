@@ -17,6 +17,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from codemod.diff import file_diff
 from codemod.git import CommitOptions
 from codemod.model import RepoResult
 from codemod.repo import is_repo_root
@@ -37,6 +38,8 @@ class Job:
     options: RunOptions = field(default_factory=RunOptions)
     commit: CommitOptions = field(default_factory=CommitOptions)
     transforms: tuple[Transform, ...] | None = None  # None: the registry, as configured
+    diffs: bool = False  # render the diffs in the worker (in parallel), for --dry-run
+    many: bool = False  # more than one repo: diffs show paths with the repo's folder
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,11 @@ def run_one(target: Target, job: Job) -> RepoResult:
                 target.path, lambda folder: process_repo(folder, options, transforms), job.commit
             )
         options = replace(job.options, write=job.mode == "write")
-        return process_repo(target.path, options, transforms)
+        result = process_repo(target.path, options, transforms)
+        for file in result.files if job.diffs else ():
+            if file.changed:
+                file_diff(result, file, job.many)
+        return result
     except Exception as exc:  # one repo's bug must not stop the fleet
         return RepoResult(str(target.path), error=f"{target.path}: internal error: {exc!r}")
 

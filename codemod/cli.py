@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from codemod.diff import unified_diff
+from codemod.diff import file_diff
 from codemod.git import CommitOptions
 from codemod.model import RepoResult, Status
 from codemod.repo import ConfigError
@@ -123,7 +123,8 @@ def _run(
     targets = discover(given, depth)
     if part:
         targets = take_shard(targets, *part)
-    job = Job(mode, options, commit or CommitOptions())
+    job = Job(mode, options, commit or CommitOptions(), diffs=mode == "dry-run",
+              many=len(targets) > 1)
     show = sys.stderr.isatty() and len(targets) > 1
     return run_all(targets, job, jobs, ProgressBar(len(targets)) if show else None)
 
@@ -159,13 +160,8 @@ def _print_errors(results: list[RepoResult]) -> None:
 
 def _print_diffs(results: list[RepoResult]) -> None:
     many = len(results) > 1
-    chunks = []
-    for repo in results:
-        for file in repo.files:
-            if file.changed:
-                shown = f"{repo.root}/{file.path}" if many else file.path
-                chunks.append(unified_diff(shown, file.original, file.new, file.secrets))
-    text = "".join(chunks)
+    text = "".join(file_diff(repo, file, many)
+                   for repo in results for file in repo.files if file.changed)
     if not text:
         return
     if sys.stdout.isatty():

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from codemod.model import FileResult, RepoResult
 
 
 def mask(value: str) -> str:
@@ -33,3 +37,12 @@ def unified_diff(path: str, before: str, after: str, secrets: Iterable[str] = ()
         if not line.endswith("\n"):
             out.append("\n\\ No newline at end of file\n")
     return redact("".join(out), secrets)
+
+
+def file_diff(repo: RepoResult, file: FileResult, many: bool) -> str:
+    """A changed file's diff, its paths from the repo root (or, over many repos, with the
+    repo's folder in front); rendered once, by the worker when it ran in one."""
+    if file.diff is None:
+        shown = f"{repo.root}/{file.path}" if many else file.path
+        file.diff = unified_diff(shown, file.original, file.new, file.secrets)
+    return file.diff

@@ -82,6 +82,7 @@ class FileResult:
     notes: list[NoteResult] = field(default_factory=list)
     error: str | None = None  # `path:line: reason` for input that could not be processed
     written: bool = False
+    diff: str | None = None  # the unified diff, when a bulk worker has rendered it
 
     @property
     def changed(self) -> bool:
