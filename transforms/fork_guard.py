@@ -710,6 +710,8 @@ class Workflow:
     def verdict(self, value: Any, job: dict[str, Any], events: list[str],
                 step: dict[str, Any] | None = None) -> str:
         """"runs", "guarded" (false for fork PRs only) or "never" (false for every PR)."""
+        if condition_of(value) is True:
+            return "runs"  # no `if:`: no context to build
         fork = [runs(value, pr_context(e, True, self.env(job, step, True, e))) for e in events]
         if any(v is not False for v in fork):
             return "runs"
