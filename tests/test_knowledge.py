@@ -201,3 +201,22 @@ def test_action_key_normalisation() -> None:
     assert counter.action_key("./.github/actions/setup") is None
     assert counter.action_key("docker://alpine:3") is None
     assert counter.action_key("o/r/.github/workflows/x.yml@main") == "o/r/.github/workflows/x.yml"
+
+
+def test_run_command_prefilter_agrees_with_the_rules() -> None:
+    """Every run_commands.yml rule needs some fixed text, so scripts without any are skipped
+    without a regex; the prefilter never hides a line a rule matches."""
+    from transforms.analysis import builtin_knowledge
+    from transforms.patterns import required_literal
+
+    kb = builtin_knowledge()
+    assert kb.command_literals is not None
+    lines = ["git push origin HEAD", "git -C x push --tags", "docker push ghcr.io/o/i:1",
+             "pnpm -r publish --provenance", "npx semantic-release", "goreleaser release",
+             'curl "$ACTIONS_ID_TOKEN_REQUEST_URL"', "echo x | docker login ghcr.io -u u",
+             "git pull", "docker push docker.io/x", "npm publish", "make all"]
+    for line in lines:
+        assert kb.may_match_command(line) is bool(kb.any_command.search(line)), line
+    assert sum(kb.may_match_command(line) for line in lines) == 8
+    assert required_literal(r"(?i)push") == ""  # case-insensitive: no fixed text
+    assert required_literal(r"\bx\s+ab[cd]") == "ab"

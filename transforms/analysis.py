@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from codemod.document import Document, DocumentError, YamlPath, load_yaml
 from codemod.repo import RESOLVER
+from transforms.patterns import required_literal
 
 if TYPE_CHECKING:
     from codemod.actions_meta import MetadataResolver
@@ -128,6 +129,19 @@ class Knowledge:
         """One pass over a line instead of one per rule (most lines match none)."""
         return re.compile("|".join(f"(?:{rule['pattern']})" for rule in self.run_commands)
                           or r"(?!)")
+
+    @cached_property
+    def command_literals(self) -> tuple[str, ...] | None:
+        """Text one of the rules needs (`push`, `goreleaser`): a script with none is skipped
+        without a regex; None when some rule needs no fixed text."""
+        literals = tuple(required_literal(rule["pattern"]) for rule in self.run_commands)
+        return None if not all(literals) else literals
+
+    def may_match_command(self, text: str) -> bool:
+        literals = self.command_literals
+        if literals is not None and not any(lit in text for lit in literals):
+            return False
+        return self.any_command.search(text) is not None
 
 
 @lru_cache(maxsize=1)
@@ -286,7 +300,8 @@ class Analyser:
         result.secrets = secret_names(env, with_, step.get("run"))
         result.uses_token = bool(inner.token_in_env()) or any(
             inner.token_kind(v) == GITHUB for v in with_.values()
-        ) or (isinstance(step.get("run"), str) and bool(_GITHUB_TOKEN.search(step["run"])))
+        ) or (isinstance(step.get("run"), str) and "${{" in step["run"]
+              and bool(_GITHUB_TOKEN.search(step["run"])))
         uses = step.get("uses")
         if isinstance(uses, str):
             self.uses(uses.strip(), with_, inner, result, depth)
@@ -436,15 +451,15 @@ class Analyser:
     def run(self, script: str, scope: Scope, result: StepNeeds, depth: int = 0) -> None:
         lines = _commands(script)
         token_vars = scope.token_in_env()
-        script_has_token = bool(_GITHUB_TOKEN.search(script))
+        script_has_token = "${{" in script and bool(_GITHUB_TOKEN.search(script))
         gh_token = scope.token_kind(scope.env.get("GH_TOKEN") or scope.env.get("GITHUB_TOKEN"))
         gh_uses_github = gh_token == GITHUB or (gh_token is None and script_has_token)
         recognised = False
         # one search over the whole script first: most scripts hold none of these
         text = "\n".join(lines)
-        any_gh = _GH.search(text) is not None
+        any_gh = "gh" in text and _GH.search(text) is not None
         any_api = bool(script_has_token or token_vars) and _API_URL.search(text) is not None
-        any_rule = self.kb.any_command.search(text) is not None
+        any_rule = self.kb.may_match_command(text)
         for line in lines if any_gh or any_api or any_rule else ():
             for match in _GH.finditer(line) if any_gh else ():
                 recognised = True

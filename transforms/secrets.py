@@ -44,6 +44,7 @@ from codemod.model import FileEdit, Fix, Note, RepoResult, Safety, Status
 from codemod.repo import RepoContext, relative
 from codemod.transform import Transform
 from transforms import register
+from transforms.patterns import min_width, required_literal
 
 DATA = Path(__file__).parent / "data" / "secret_rules.yml"
 ID = "secrets"
@@ -123,40 +124,8 @@ def table() -> Table:
         re.compile("|".join(f"(?:{r.keys.pattern.removeprefix('(?i)')})"
                             for r in rules if r.keys is not None), re.IGNORECASE),
         re.compile("|".join(re.escape(r.literal) for r in rules if r.literal) or r"(?!)"),
-        min(_min_width(r.regex.pattern) for r in rules),
+        min(min_width(r.regex.pattern) for r in rules),
     )
-
-
-def required_literal(pattern: str) -> str:
-    """The longest run of plain characters at the top level of `pattern`: in every match."""
-    try:
-        from re import _constants as sre_constants
-        from re import _parser as sre_parse
-    except ImportError:  # pragma: no cover - Python 3.10
-        import sre_constants  # type: ignore[no-redef]
-        import sre_parse  # type: ignore[no-redef]
-
-    parsed = sre_parse.parse(pattern)
-    if parsed.state.flags & re.IGNORECASE:
-        return ""
-    best, run = "", ""
-    for op, arg in parsed:
-        if op is sre_constants.LITERAL:
-            run += chr(arg)
-            best = max(best, run, key=len)
-        else:
-            run = ""
-    return best
-
-
-def _min_width(pattern: str) -> int:
-    """The fewest characters a regex can match (from the parsed pattern)."""
-    try:
-        from re import _parser as sre_parse  # Python 3.11+
-    except ImportError:  # pragma: no cover - Python 3.10
-        import sre_parse  # type: ignore[no-redef]
-
-    return int(sre_parse.parse(pattern).getwidth()[0])
 
 
 @lru_cache(maxsize=4096)  # the same few hundred keys, over and over
