@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import accumulate, count
+from operator import add
 from pathlib import Path
 from typing import Any
 
@@ -225,8 +227,9 @@ class Document:
             raise DocumentError("the document is not a mapping", root.start_mark.line + 1)
         crlf = text.count("\r\n")
         newline = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
-        starts = [0]
-        starts.extend(m.end() for m in re.finditer("\n", text))
+        # offset of each line: the lengths before it plus one line break each
+        lengths = map(len, text.split("\n")[:-1])
+        starts = list(map(add, accumulate(lengths, initial=0), count()))
         shared: set[int] = set()
         data = construct(root, shared)
         return cls(path, text, bom, newline, root, data, starts, shared)

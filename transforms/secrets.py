@@ -343,15 +343,19 @@ class Site:
         return hit.type_name
 
 
-def _strings(node: Any, path: YamlPath) -> Iterable[tuple[YamlPath, str]]:
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _strings(v, (*path, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _strings(v, (*path, i))
-    elif isinstance(node, str):
-        yield path, node
+def _strings(node: Any, path: YamlPath) -> list[tuple[YamlPath, str]]:
+    """(path, string) of every string under `node`, in document order."""
+    found: list[tuple[YamlPath, str]] = []
+    stack: list[tuple[YamlPath, Any]] = [(path, node)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            found.append((where, value))
+        elif isinstance(value, dict):
+            stack.extend(((*where, k), v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend(((*where, i), v) for i, v in reversed(list(enumerate(value))))
+    return found
 
 
 def _mapping(node: Any) -> dict:
@@ -385,7 +389,7 @@ def _scan_workflow(doc: Document) -> list[Site]:
     tests = service_values(data)
     sites: list[Site] = []
     seen: set[YamlPath] = set()
-    strings = list(_strings(data, ()))
+    strings = _strings(data, ())
     unkeyed = rules_in("\n".join(value for _, value in strings))
 
     def mapping(kind: str, path: YamlPath, node: Any, named: bool = True, action: str = ""
@@ -560,6 +564,8 @@ _PY_RUN = re.compile(r"(?:^|[\s;&|(])(?:python[0-9.]*|py)\s+(?:-[A-Za-z]+\s+)*"
 
 def python_runs(doc: Document, repo: RepoContext) -> Iterable[tuple[YamlPath, str]]:
     """(step path, repo-relative script) for every `python x.py` in a bash/sh/pwsh run step."""
+    if ".py" not in doc.text:
+        return
     data = doc.data
     for job_id, job in _mapping(data.get("jobs")).items():
         job = _mapping(job)
