@@ -28,6 +28,11 @@ class Fix:
     safety: Safety = Safety.SAFE
     secrets: tuple[str, ...] = ()  # values that must never appear in any output
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    # `key` names the fix among its transform's fixes for one file; a fix that `requires`
+    # others is applied only with all of them (a top-level block is restricted only if the
+    # jobs that need more get their own blocks: not if one of those is suppressed or dropped)
+    key: str = ""
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -145,14 +145,44 @@ def process_document(
                 result.fixes.append(FixResult(item, Status.HELD_BACK, line))
             else:
                 due.append((item, line))
-        doc, failed = apply_fixes(doc, [fix for fix, _ in due])
-        for index, (fix, line) in enumerate(due):
-            if index in failed:
-                result.fixes.append(FixResult(fix, Status.FAILED, line, failed[index]))
-            else:
-                result.fixes.append(FixResult(fix, Status.APPLIED, line))
+        doc = _apply_due(doc, due, result)
     result.new = doc.full_text()
     return result
+
+
+def _apply_due(doc: Document, due: list[tuple[Fix, int]], result: FileResult) -> Document:
+    """Apply `due`, keeping every fix together with the fixes it requires: a fix whose
+    requirement is not applied (suppressed, held back, dropped) is dropped too."""
+    while True:
+        due = _without_orphans(due, result)
+        edited, failed = apply_fixes(doc, [fix for fix, _ in due])
+        lost = {due[i][0].key for i in failed if due[i][0].key}
+        if not any(lost & set(fix.requires) for fix, _ in due):
+            break
+        for index in sorted(failed):  # the requirers go on the next pass; start again
+            fix, line = due[index]
+            result.fixes.append(FixResult(fix, Status.FAILED, line, failed[index]))
+        due = [item for index, item in enumerate(due) if index not in failed]
+    for index, (fix, line) in enumerate(due):
+        if index in failed:
+            result.fixes.append(FixResult(fix, Status.FAILED, line, failed[index]))
+        else:
+            result.fixes.append(FixResult(fix, Status.APPLIED, line))
+    return edited
+
+
+def _without_orphans(due: list[tuple[Fix, int]], result: FileResult) -> list[tuple[Fix, int]]:
+    while True:
+        present = {fix.key for fix, _ in due if fix.key}
+        orphans = [(fix, line) for fix, line in due if not set(fix.requires) <= present]
+        if not orphans:
+            return due
+        for fix, line in orphans:
+            missing = next(k for k in fix.requires if k not in present)
+            result.fixes.append(FixResult(fix, Status.FAILED, line,
+                                          f"it relies on the fix for {missing}, which is not"
+                                          " applied"))
+        due = [item for item in due if item not in orphans]
 
 
 def original_lines(original: str, current: str) -> Callable[[int], int]:

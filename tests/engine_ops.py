@@ -39,7 +39,8 @@ class Ops(Transform):
             else:
                 op = ReplaceValue(path, _value(spec["value"]))
             safety = Safety.UNSAFE if spec.get("unsafe") else Safety.SAFE
-            yield Fix(self.id, path, spec.get("message", spec["op"]), (op,), safety)
+            yield Fix(self.id, path, spec.get("message", spec["op"]), (op,), safety,
+                      key=spec.get("name", ""), requires=tuple(spec.get("requires", ())))
 
 
 class Exercise(Transform):
