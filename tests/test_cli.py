@@ -155,6 +155,19 @@ def test_config_file_and_suppression_comment(tmp_path: Path) -> None:
     assert code == 2 and "\n.github/gha-fix.yml:2: invalid YAML" in err
 
 
+def test_suppressed_job_keeps_the_top_level_it_relies_on(tmp_path: Path) -> None:
+    """A job whose fix is suppressed still inherits the top level: the top is not restricted
+    under it (it would lose contents: write and fail with a 403)."""
+    workflow = RELEASE.replace("  release:\n", "  release:  # gha-fix: ignore[permissions]\n")
+    workflow += ("  lint:\n    runs-on: ubuntu-latest\n    steps:\n"
+                 "      - uses: actions/checkout@v4\n")
+    repo = make_repo(tmp_path, {".github/workflows/release.yml": workflow})
+    code, _, err = invoke("apply", "--no-commit", repo)
+    assert code == 0, err
+    assert (repo / ".github/workflows/release.yml").read_text() == workflow
+    assert "it relies on the fix for job release, which is not applied" in err
+
+
 def test_json_format(tmp_path: Path) -> None:
     import json
 

@@ -10,9 +10,13 @@ trailing comment naming the step that needs it (`contents: write  # gh release c
 Existing blocks get missing scopes added and unneeded ones removed.
 
 When it cannot be sure (an unknown action, a script it cannot read, a remote reusable
-workflow), the job is left as is and reported; the top-level block is then not restricted
-either, unless every such job has a block of its own.  Reusable workflows (`workflow_call`)
-are left to their callers: a callee that asks for more than it is given fails to start.
+workflow), the job is left as is and reported.  The top-level block is then not restricted,
+unless every such job has a block of its own, or the top-level block is explicit: then those
+jobs get a copy of it, in the same edit, and keep exactly what they had.  With no top-level
+block, what such a job has depends on the repository's default, so nothing is written.
+Restricting the top level relies on the blocks of the jobs that need more (`requires`): if
+one of those is suppressed or dropped, the top level is left alone too.  Reusable workflows
+(`workflow_call`) are left to their callers: a callee that asks for more fails to start.
 
 Fix safety: adding blocks or scopes is safe; removing granted scopes is safe only because it
 is done for jobs whose every step is understood; nothing is removed from other jobs.
@@ -22,6 +26,7 @@ Options (`permissions:` in .github/gha-fix.yml): `comments: false` drops the "wh
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
@@ -62,6 +67,11 @@ def covers(grant: dict[str, str], needs: dict[str, str]) -> bool:
     return all(LEVELS.get(grant.get(s, "none"), 0) >= LEVELS[lvl] for s, lvl in needs.items())
 
 
+def writes(block: Any) -> bool:
+    """Whether a `permissions:` value grants any write scope."""
+    return block == "write-all" or "write" in (granted(block) or {}).values()
+
+
 def triggers(on: Any) -> set[str]:
     """Event names of `on:` (a string, a list or a mapping)."""
     if isinstance(on, str):
@@ -92,34 +102,44 @@ class Permissions(Transform):
         own = {job_id: isinstance(job, dict) and "permissions" in job
                for job_id, job in jobs.items()}
         inheriting = [j for j in analysis if not own[j]]
-        free_top = all(analysis[j].understood for j in inheriting)
+        unknown = [j for j in inheriting if not analysis[j].understood]
         top = data.get("permissions")
         top_grant = granted(top)
+        # jobs that are not understood keep an explicit top-level block in blocks of their
+        # own (the same grant, so nothing changes for them): the top can then be read-only
+        pinned = unknown if unknown and writes(top) else []
 
         new_top: dict[str, str] | None = top_grant
-        if free_top:
+        top_fix: Fix | None = None
+        if not unknown or pinned:
             reads = any("contents" in analysis[j].scopes() for j in analysis)
             wanted = {"contents": "read"} if reads else {}
             # a read-only block stays: jobs that need more get blocks of their own
             keep = top_grant is not None and all(v == "read" for v in top_grant.values())
             if not keep and top_grant != wanted:
                 new_top = wanted
-                yield self.top_fix(top, wanted)
+                top_fix = self.top_fix(top, wanted, pinned, analysis)
+        job_fixes: list[Fix | Note] = []
         for job_id, needs in analysis.items():
             job = jobs[job_id]
             if not isinstance(job, dict):
                 continue
             if not needs.understood:
-                yield self.unknown_note(job_id, needs)
+                job_fixes.append(self.unknown_note(job_id, needs))
                 if own[job_id]:
                     fix = self.add_missing(job_id, job.get("permissions"), needs)
                     if fix is not None:
-                        yield fix
+                        job_fixes.append(fix)
                 continue
             needs = self.with_kept(doc, job_id, job, needs, top)
             fix = self.job_fix(job_id, job, needs, new_top)
             if fix is not None:
-                yield fix
+                job_fixes.append(fix)
+        if top_fix is not None:  # restricting the top relies on the inheriting jobs' blocks
+            relied = tuple(f.key for f in job_fixes if isinstance(f, Fix)
+                           and f.path[1] in inheriting)
+            yield dataclasses.replace(top_fix, requires=relied)
+        yield from job_fixes
 
     def with_kept(self, doc: Document, job_id: str, job: dict, needs: JobNeeds,
                   top: Any) -> JobNeeds:
@@ -156,15 +176,34 @@ class Permissions(Transform):
                 out[scope] = level
         return out
 
-    def top_fix(self, top: Any, wanted: dict[str, str]) -> Fix:
+    def top_fix(self, top: Any, wanted: dict[str, str], pinned: list[str],
+                analysis: dict[str, JobNeeds]) -> Fix:
         if top is None:
             op: Any = SetKey((), "permissions", wanted, before=TOP_BEFORE)
             message = f"add a read-only top-level permissions block ({describe(wanted)})"
+            return Fix(self.id, (), message, (op,))
+        was = top if isinstance(top, str) else describe(granted(top) or {})
+        message = f"reduce top-level permissions ({was}) to {describe(wanted)}"
+        # one fix: the unknown jobs get their copy in the same edit that restricts the top
+        ops: list[Any] = [self.pin(job_id, top, analysis[job_id]) for job_id in pinned]
+        ops.append(ReplaceValue(("permissions",), wanted))
+        if pinned:
+            message += (f"; jobs left as is keep it in blocks of their own "
+                        f"({', '.join(pinned)})")
+        return Fix(self.id, ("permissions",), message, tuple(ops),
+                   details={"pinned": list(pinned)})
+
+    def pin(self, job_id: str, top: Any, needs: JobNeeds) -> SetKey:
+        """The job's own copy of the top-level block, plus what its known steps are missing."""
+        if isinstance(top, str):
+            value: Any = top
         else:
-            op = ReplaceValue(("permissions",), wanted)
-            was = top if isinstance(top, str) else describe(granted(top) or {})
-            message = f"reduce top-level permissions ({was}) to {describe(wanted)}"
-        return Fix(self.id, ("permissions",) if top is not None else (), message, (op,))
+            grant = granted(top) or {}
+            missing = {s: lvl for s, lvl in needs.scopes(grant).items()
+                       if LEVELS.get(grant.get(s, "none"), 0) < LEVELS[lvl]}
+            value = {**{str(k): v for k, v in top.items()},
+                     **self.value(missing, needs)}
+        return SetKey(("jobs", job_id), "permissions", value, after=JOB_AFTER, before=JOB_BEFORE)
 
     def job_fix(self, job_id: str, job: dict, needs: JobNeeds,
                 inherited: dict[str, str] | None) -> Fix | None:
@@ -178,7 +217,7 @@ class Permissions(Transform):
             op: Any = SetKey(path, "permissions", self.value(wanted, needs),
                              after=JOB_AFTER, before=JOB_BEFORE)
             return Fix(self.id, path, f"job {job_id}: add permissions ({describe(wanted)})",
-                       (op,), details={"permissions": wanted})
+                       (op,), details={"permissions": wanted}, key=f"job {job_id}")
         current = job["permissions"]
         grant = granted(current)
         if grant is not None and grant == scopes and len(grant) == len(current or {}):
@@ -190,7 +229,8 @@ class Permissions(Transform):
         was = current if isinstance(current, str) else describe(grant or {})
         op = ReplaceValue((*path, "permissions"), self.value(wanted, needs))
         message = f"job {job_id}: permissions ({was}) → what it needs ({describe(wanted)})"
-        return Fix(self.id, path, message, (op,), details={"permissions": wanted})
+        return Fix(self.id, path, message, (op,), details={"permissions": wanted},
+                   key=f"job {job_id}")
 
     def add_missing(self, job_id: str, current: Any, needs: JobNeeds) -> Fix | None:
         """For a job not fully understood: only add the scopes its known steps need."""
