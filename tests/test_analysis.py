@@ -114,3 +114,41 @@ def test_shell_scripts_of_the_repo_are_read(tmp_path: Path) -> None:
     ]:
         steps = f"      - run: {run}\n{env}"
         assert job_scopes(tmp_path, workflow(steps), files) == {"j": expected}, run
+
+
+TOKEN_ENV = "env:\n  GITHUB_TOKEN: ${{ github.token }}\n"
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    # a wrapper runs the command after it: that one decides
+    ("env FOO=1 make release", None),
+    ("sudo -E ./publish", None),
+    ("timeout 60 nice -n 10 cat notes.md", {}),
+    ("xargs -n1 gh release upload v1 < files.txt", {"contents": "write"}),
+    # eval runs text that is not in the script
+    ('eval "$(./bin/setup)"', None),
+    # find -exec runs a command too
+    (r"find . -name '*.tmp' -exec rm {} \;", {}),
+    (r"find dist -type f -exec ./upload {} \;", None),
+    # a heredoc that is data holds no commands; one fed to a shell does
+    ("cat <<EOF > notes.md\nArrow 1.0 released\nmake sure to read\nEOF\necho done", {}),
+    ("cat <<'EOF' | bash\nmake release\nEOF", None),
+    ("bash -s <<EOF\nmake release\nEOF", None),
+    ("grep x <<< \"$LIST\"", {}),
+])
+def test_commands_that_run_other_commands(tmp_path: Path, script: str, expected: object) -> None:
+    """With the token in the environment, a command gha-fix cannot see into leaves the job
+    unknown (None); wrappers, find -exec and heredocs are seen through."""
+    block = "".join(f"          {line}\n" for line in script.splitlines())
+    steps = f"      - run: |\n{block}"
+    assert job_scopes(tmp_path, workflow(steps, TOKEN_ENV)) == {"j": expected}
+
+
+def test_sourced_scripts_of_the_repo_are_read(tmp_path: Path) -> None:
+    """`source x.sh` runs x.sh in the step's shell: its commands count (they used to be
+    skipped as a builtin); a sourced file that is not the repo's (an activate script) only sets
+    variables."""
+    files = {"scripts/release.sh": "#!/bin/bash\ngh release create \"$1\"\n"}
+    steps = "      - run: |\n          . venv/bin/activate\n          source scripts/release.sh v1\n"
+    assert job_scopes(tmp_path, workflow(steps, TOKEN_ENV), files) == {
+        "j": {"contents": "write"}}

@@ -484,12 +484,11 @@ class Analyser:
                 if applies:
                     result.needs += needs_from(rule["permissions"], rule["reason"])
         others = []
-        for words in _command_words(lines):
-            if self.inert(words):
-                continue
+        for words in _command_words(lines, self.kb.inert.get("wrappers", frozenset())):
+            # a repo script first: `source x.sh` is inert only when x.sh is not the repo's
             if self.shell_script(words, scope, result, depth):
                 recognised = True  # a script of the repo, read and analysed in its turn
-            else:
+            elif not self.inert(words):
                 others.append(words)
         result.opaque = result.opaque or bool(others)
         if (token_vars or script_has_token) and others and not recognised:
@@ -797,12 +796,28 @@ def _commands(script: str) -> list[str]:
 _SEPARATORS = re.compile(r"&&|\|\||[;|&]|\$\(|`|\(|\)")
 _REDIRECTION = re.compile(r"\d*>&\d+|&>>?|\d*>>?|<<<?|<")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_HEREDOC = re.compile(r"(?<!<)<<(?!<)-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
+_SHELL = re.compile(r"(?:\S*/)?(?:ba|z|da|k)?sh\b")  # bash <<EOF: the body is commands
+_TO_SHELL = re.compile(r"\|\s*(?:\S*/)?(?:ba|z|da|k)?sh\b")  # cat <<EOF | sh
+_DURATION = re.compile(r"\d+(?:\.\d+)?[smhd]?")  # timeout 60 x, nice 10 x
+_EXEC_FLAGS = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
 
 
-def _command_words(lines: list[str]) -> list[tuple[str, str]]:
-    """(command, first argument) of every simple command in the script's lines."""
+def _command_words(lines: list[str], wrappers: frozenset[str] = frozenset()
+                   ) -> list[tuple[str, str]]:
+    """(command, first argument) of every simple command in the script's lines: the command a
+    wrapper runs (`sudo make` is make), the one `find -exec` runs, and no lines of a heredoc
+    that is data (`cat <<EOF`; one fed to a shell is read as commands)."""
     words: list[tuple[str, str]] = []
+    ending: str | None = None  # the terminator of the heredoc being skipped
     for line in lines:
+        if ending is not None:
+            ending = None if line == ending else ending
+            continue
+        heredoc = _HEREDOC.search(line)
+        if heredoc and not _SHELL.match(line[: heredoc.start()].split("|")[-1].strip()) and (
+                not _TO_SHELL.search(line, heredoc.end())):
+            ending = heredoc.group(2)
         if "<" in line or ">" in line:
             line = _REDIRECTION.sub(" > ", line)
         for part in _SEPARATORS.split(line):
@@ -810,10 +825,21 @@ def _command_words(lines: list[str]) -> list[tuple[str, str]]:
             if ">" in tokens:  # drop the redirection target
                 tokens = tokens[: tokens.index(">")]
             tokens = [t.strip("\"'") for t in tokens if not _ASSIGNMENT.match(t)]
-            if tokens and tokens[0] and not tokens[0].startswith("#"):
-                second = next((t for t in tokens[1:] if t and not t.startswith("-")), "")
-                words.append((tokens[0], second))
+            while tokens and tokens[0] in wrappers:
+                tokens = tokens[1:]
+                while tokens and (tokens[0].startswith("-") or _DURATION.fullmatch(tokens[0])):
+                    tokens = tokens[1:]
+            if tokens and tokens[0] == "find":
+                for flag in _EXEC_FLAGS & set(tokens):
+                    words.extend(_first_words(tokens[tokens.index(flag) + 1:]))
+            words.extend(_first_words(tokens))
     return words
+
+
+def _first_words(tokens: list[str]) -> list[tuple[str, str]]:
+    if not tokens or not tokens[0] or tokens[0].startswith("#"):
+        return []
+    return [(tokens[0], next((t for t in tokens[1:] if t and not t.startswith("-")), ""))]
 
 
 def _split(command: str) -> list[str]:
