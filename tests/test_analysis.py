@@ -149,6 +149,7 @@ def test_sourced_scripts_of_the_repo_are_read(tmp_path: Path) -> None:
     skipped as a builtin); a sourced file that is not the repo's (an activate script) only sets
     variables."""
     files = {"scripts/release.sh": "#!/bin/bash\ngh release create \"$1\"\n"}
-    steps = "      - run: |\n          . venv/bin/activate\n          source scripts/release.sh v1\n"
+    steps = ("      - run: |\n          . venv/bin/activate\n"
+             "          source scripts/release.sh v1\n")
     assert job_scopes(tmp_path, workflow(steps, TOKEN_ENV), files) == {
         "j": {"contents": "write"}}
