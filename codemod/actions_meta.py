@@ -49,6 +49,8 @@ TOKEN = re.compile(
     re.IGNORECASE,
 )
 SEGMENT = re.compile(r"[A-Za-z0-9_.-]+")
+DEFAULT_TTL = 86400.0  # a day: how long a tag's or branch's cached metadata is trusted
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
 MAX_FAILURES = 3  # fetches in a row without an answer before the run stops asking
 USER_AGENT = "gha-fix (+https://github.com/; action metadata resolver)"
 
@@ -143,6 +145,15 @@ class ActionMeta:
             data = {"name": self.name, "inputs": inputs, "runs": runs}
             text = json.dumps(data, indent=1)  # JSON is YAML: no dumper needed
         return Document.from_text(shown_as or self.source or "action.yml", text)
+
+
+def parse_duration(text: str) -> float | None:
+    """`90`, `90s`, `30m`, `12h`, `7d` in seconds; None for anything else."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        return None
+    unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    return float(match.group(1)) * unit
 
 
 def mentions_token(value: Any) -> bool:
@@ -290,7 +301,7 @@ class MetadataResolver:
         base_url: str = "https://raw.githubusercontent.com",
         api_url: str = "https://api.github.com",
         token: str | None = None,
-        ttl: float = 86400,
+        ttl: float = DEFAULT_TTL,
         timeout: float = 10,
         *,
         retries: int = 2,

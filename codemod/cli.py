@@ -82,6 +82,13 @@ OfflineOpt = Annotated[
     typer.Option("--offline", help="Never fetch action metadata from GitHub: use the cache "
                  "and the offline index only (also: GHA_FIX_OFFLINE=1)."),
 ]
+TtlOpt = Annotated[
+    str | None,
+    typer.Option("--metadata-ttl", metavar="DURATION",
+                 help="How long cached action metadata of a tag or branch is trusted before it "
+                 "is fetched again: 90s, 30m, 12h, 7d (default 1d; also GHA_FIX_METADATA_TTL). "
+                 "Metadata at a commit SHA never changes and is kept."),
+]
 DepthOpt = Annotated[
     int,
     typer.Option("--depth", min=1, help="How deep to search a PATH that is not a repo root.",
@@ -93,8 +100,9 @@ def _run(
     paths: list[Path] | None, *, mode: str, select: str | None, ignore: str | None,
     unsafe_fixes: bool, config: Path | None, repos_from: Path | None = None,
     jobs: int | None = None, shard: str | None = None, depth: int = 3,
-    commit: CommitOptions | None = None, offline: bool = False,
+    commit: CommitOptions | None = None, offline: bool = False, metadata_ttl: str | None = None,
 ) -> list[RepoResult]:
+    from codemod.actions_meta import parse_duration
     from codemod.bulk import (
         Job,
         ProgressBar,
@@ -107,9 +115,14 @@ def _run(
     from codemod.bulk import shard as take_shard
     from codemod.runner import RunOptions, select_transforms
 
+    ttl = parse_duration(metadata_ttl) if metadata_ttl is not None else None
+    if metadata_ttl is not None and ttl is None:
+        typer.echo(f"gha-fix: --metadata-ttl {metadata_ttl!r}: expected a duration such as "
+                   "90s, 30m, 12h or 7d", err=True)
+        raise typer.Exit(2)
     options = RunOptions(
         unsafe_fixes=unsafe_fixes, config=config, select=_ids(select), ignore=_ids(ignore),
-        offline=offline,
+        offline=offline, metadata_ttl=ttl,
     )
     try:  # fail fast on bad arguments, before touching any repo
         select_transforms({}, options) if options.select or options.ignore else None
@@ -216,6 +229,7 @@ def apply(
     report: ReportOpt = None,
     depth: DepthOpt = 3,
     offline: OfflineOpt = False,
+    metadata_ttl: TtlOpt = None,
     secrets_file: Annotated[
         Path | None,
         typer.Option("--secrets-file", help="Write the replaced credentials as NAME=value "
@@ -251,7 +265,7 @@ def apply(
     commit = CommitOptions(branch=branch, force=force, push=remote if push else None)
     results = _run(paths, mode=mode, select=select, ignore=ignore, unsafe_fixes=unsafe_fixes,
                    config=config, repos_from=repos_from, jobs=jobs, shard=shard, depth=depth,
-                   commit=commit, offline=offline)
+                   commit=commit, offline=offline, metadata_ttl=metadata_ttl)
     if output_format is Format.json:
         typer.echo(to_json(results))
     else:
@@ -298,13 +312,15 @@ def check(
     report: ReportOpt = None,
     depth: DepthOpt = 3,
     offline: OfflineOpt = False,
+    metadata_ttl: TtlOpt = None,
 ) -> None:
     """Report what `apply` would change as `file:line: \\[transform] message`; for CI."""
     from codemod.report import github_annotations, summary_line, text_lines, to_json
 
     results = _run(paths, mode="check", select=select, ignore=ignore,
                    unsafe_fixes=unsafe_fixes, config=config, repos_from=repos_from,
-                   jobs=jobs, shard=shard, depth=depth, offline=offline)
+                   jobs=jobs, shard=shard, depth=depth, offline=offline,
+                   metadata_ttl=metadata_ttl)
     if output_format is CheckFormat.json:
         typer.echo(to_json(results))
     elif output_format is CheckFormat.sarif:

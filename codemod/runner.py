@@ -32,6 +32,9 @@ class RunOptions:
     ignore: tuple[str, ...] = ()
     # never fetch action metadata (cache and offline index only); GHA_FIX_OFFLINE=1 does too
     offline: bool = False
+    # how long cached metadata of a tag or branch is trusted (a commit SHA's is kept forever);
+    # None: GHA_FIX_METADATA_TTL, else a day
+    metadata_ttl: float | None = None
 
 
 _RESOLVERS: dict[tuple[str, ...], MetadataResolver] = {}
@@ -41,16 +44,21 @@ def resolver_for(options: RunOptions) -> MetadataResolver:
     """One metadata resolver per process and setting: bulk runs fetch each action once (and
     share the on-disk cache between processes).  GHA_FIX_OFFLINE=1 is `--offline`;
     GHA_FIX_METADATA_URL / GHA_FIX_API_URL point at a mirror (or a test server)."""
+    from codemod.actions_meta import DEFAULT_TTL, MetadataResolver, parse_duration
+
     offline = options.offline or os.environ.get("GHA_FIX_OFFLINE", "") not in ("", "0")
     base = os.environ.get("GHA_FIX_METADATA_URL", "https://raw.githubusercontent.com")
     api = os.environ.get("GHA_FIX_API_URL", "https://api.github.com")
-    key = (str(offline), base, api, os.environ.get("XDG_CACHE_HOME", ""))
+    ttl = options.metadata_ttl
+    if ttl is None:
+        ttl = parse_duration(os.environ.get("GHA_FIX_METADATA_TTL") or "")
+    if ttl is None:
+        ttl = DEFAULT_TTL
+    key = (str(offline), base, api, os.environ.get("XDG_CACHE_HOME", ""), str(ttl))
     if key not in _RESOLVERS:
-        from codemod.actions_meta import MetadataResolver
-
         token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
         _RESOLVERS[key] = MetadataResolver(offline=offline, token=token, base_url=base,
-                                           api_url=api)
+                                           api_url=api, ttl=ttl)
     return _RESOLVERS[key]
 
 

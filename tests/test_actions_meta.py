@@ -587,3 +587,41 @@ def test_no_name_resolution_stops_at_once(tmp_path: Path) -> None:
     assert "do not resolve" in str(err.value)
     assert r.requests <= 2  # the raw host once, the API host once; no retry, no backoff
     assert r.action("o/other@v1") is None and r.requests <= 2
+
+
+def test_metadata_ttl_option(server: Server, tmp_path: Path,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """--metadata-ttl (or GHA_FIX_METADATA_TTL) decides when a tag's cached metadata is
+    fetched again; a bad value is one line and exit 2."""
+    from typer.testing import CliRunner
+
+    from codemod import runner
+    from codemod.actions_meta import parse_duration
+    from codemod.cli import app
+
+    assert [parse_duration(t) for t in ("90", "90s", "30m", "12h", "7d", "1.5h", "x", "")] == [
+        90, 90, 1800, 43200, 604800, 5400, None, None]
+    monkeypatch.setenv("GHA_FIX_OFFLINE", "0")
+    monkeypatch.setenv("GHA_FIX_METADATA_URL", server.url)
+    monkeypatch.setenv("GHA_FIX_API_URL", server.url + "/api")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    repo = tmp_path / "repo"
+    (repo / ".github/workflows").mkdir(parents=True)
+    (repo / ".github/workflows/ci.yml").write_text(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: o/plain@v1\n")
+
+    def fetches(*args: str) -> int:
+        before = server.hits.get("/o/plain/v1/action.yml", 0)
+        result = CliRunner().invoke(app, ["check", *args, str(repo)])
+        assert result.exit_code in (0, 1), result.stdout + result.stderr
+        return server.hits.get("/o/plain/v1/action.yml", 0) - before
+
+    assert fetches() == 1
+    assert fetches() == 0  # cached for a day
+    assert fetches("--metadata-ttl", "0s") == 1  # expired at once
+    monkeypatch.setenv("GHA_FIX_METADATA_TTL", "0")
+    monkeypatch.setattr(runner, "_RESOLVERS", {})  # one resolver per process remembers answers
+    assert fetches() == 1
+    assert fetches("--metadata-ttl", "7d") == 0  # the option wins over the environment
+    bad = CliRunner().invoke(app, ["check", "--metadata-ttl", "soon", str(repo)])
+    assert bad.exit_code == 2 and "--metadata-ttl 'soon': expected a duration" in bad.stderr
