@@ -14,7 +14,13 @@ Input: a folder of metadata files, one per action, laid out as
 
 Re-runnable: the output depends only on the files found (sorted, no dates).
 
-    python bench/build_action_index.py [--meta-dir DIR] [--out FILE] [--check]
+The metadata files are not kept in this repository.  With a network, fetch them first: for
+each action of a list (`bench/index_actions.txt`: which actions, and why each was chosen) the
+commit its default branch points at now, and the action.yml at that commit (GITHUB_TOKEN or
+GH_TOKEN raises the rate limit; GHA_FIX_METADATA_URL / GHA_FIX_API_URL as for gha-fix):
+
+    python bench/build_action_index.py --fetch bench/index_actions.txt --into DIR
+    python bench/build_action_index.py [--meta-dir DIR ...] [--out FILE] [--check]
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +39,20 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from codemod.actions_meta import INDEX_FILE, mentions_token, parse_action  # noqa: E402
+from codemod.actions_meta import (  # noqa: E402
+    INDEX_FILE,
+    MetadataResolver,
+    ResolverError,
+    mentions_token,
+    parse_action,
+)
 from codemod.document import Document, DocumentError  # noqa: E402
+from codemod.runner import RunOptions, resolver_for  # noqa: E402
 
-DEFAULT_META_DIR = Path("/work/scratch/action-meta")
+# Where this project's builds read the files from (not in the repository): the actions of the
+# knowledge base, and the actions chosen independently of the corpus (bench/index_actions.txt).
+DEFAULT_META_DIRS = [Path("/work/scratch/action-meta"), Path("/work/scratch/action-meta-popular")]
+DEFAULT_META_DIR = DEFAULT_META_DIRS[0]
 ACTION_FILES = ("action.yml", "action.yaml")
 # What the analysis reads in a step; `name`, `if`, `shell`, ... only make the index bigger.
 STEP_KEYS = ("id", "uses", "with", "env", "run")
@@ -54,21 +70,26 @@ def read_source(folder: Path) -> dict[str, str]:
     return out
 
 
-def metadata_files(meta_dir: Path) -> Iterable[tuple[str, Path, dict[str, str]]]:
-    """(key, action file, SOURCE fields) for every action under `meta_dir`, sorted by key."""
+def metadata_files(meta_dirs: Path | Sequence[Path]
+                   ) -> Iterable[tuple[str, Path, dict[str, str]]]:
+    """(key, action file, SOURCE fields) for every action under `meta_dirs`, sorted by key
+    (the first folder wins).  A folder named after a repository that has since been renamed
+    (SOURCE names the new one) gives both keys: GitHub redirects `uses:` of the old name."""
     found: dict[str, tuple[Path, dict[str, str]]] = {}
-    for name in ACTION_FILES:
-        for path in meta_dir.rglob(name):
-            folder = path.parent
-            rel = folder.relative_to(meta_dir).as_posix()
-            if rel.count("/") < 1 or any(p.startswith(".") for p in rel.split("/")):
-                continue
-            source = read_source(folder)
-            key = rel.lower()
-            if source.get("repo"):  # the SOURCE spelling wins over the folder's
-                sub = source.get("path", "").rpartition("/")[0]
-                key = f"{source['repo'].lower()}{'/' + sub if sub else ''}"
-            found.setdefault(key, (path, source))
+    for meta_dir in [meta_dirs] if isinstance(meta_dirs, Path) else meta_dirs:
+        for name in ACTION_FILES:
+            for path in sorted(meta_dir.rglob(name)):
+                folder = path.parent
+                rel = folder.relative_to(meta_dir).as_posix()
+                if rel.count("/") < 1 or any(p.startswith(".") for p in rel.split("/")):
+                    continue
+                source = read_source(folder)
+                keys = [rel.lower()]
+                if source.get("repo"):  # the SOURCE spelling first, the folder's as an alias
+                    sub = source.get("path", "").rpartition("/")[0]
+                    keys.insert(0, f"{source['repo'].lower()}{'/' + sub if sub else ''}")
+                for key in dict.fromkeys(keys):
+                    found.setdefault(key, (path, source))
     for key in sorted(found):
         yield key, *found[key]
 
@@ -95,11 +116,12 @@ def index_entry(path: Path, source: dict[str, str]) -> dict[str, Any]:
 
 
 def build_index(
-    meta_dir: Path, keys: set[str] | None = None, errors: list[str] | None = None
+    meta_dirs: Path | Sequence[Path], keys: set[str] | None = None,
+    errors: list[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Index entries for the actions under `meta_dir` (only `keys` when given)."""
+    """Index entries for the actions under `meta_dirs` (only `keys` when given)."""
     index: dict[str, dict[str, Any]] = {}
-    for key, path, source in metadata_files(meta_dir):
+    for key, path, source in metadata_files(meta_dirs):
         if keys is not None and key not in keys:
             continue
         try:
@@ -108,6 +130,37 @@ def build_index(
             if errors is not None:
                 errors.append(f"{path}: {exc.reason}")
     return index
+
+
+def read_list(path: Path) -> list[str]:
+    """`owner/repo[/path]` of every line of an action list (`#` starts a comment)."""
+    lines = (line.partition("#")[0].strip() for line in path.read_text().splitlines())
+    return [line.lower() for line in lines if line]
+
+
+def fetch(slugs: Iterable[str], into: Path, resolver: MetadataResolver) -> list[str]:
+    """Save each action's metadata file and SOURCE under `into`; the problems, one a line."""
+    problems = []
+    for slug in slugs:
+        owner, repo, *sub = slug.split("/")
+        try:
+            sha = resolver.commit_of(owner, repo)
+            meta = resolver.action(f"{slug}@{sha}")
+        except ResolverError as exc:
+            problems.append(f"{slug}: {exc}")
+            if resolver.stopped:
+                break  # rate limited: the rest would fail too
+            continue
+        if meta is None or meta.text is None:
+            problems.append(f"{slug}: {resolver.why(f'{slug}@{sha}') or 'no action.yml'}")
+            continue
+        name = meta.source.split("?")[0].rsplit("/", 1)[-1]  # action.yml or action.yaml
+        folder = into.joinpath(owner, repo, *sub)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(meta.text, encoding="utf-8")
+        path = "/".join([*sub, name])
+        (folder / "SOURCE").write_text(f"repo: {owner}/{repo}\npath: {path}\ncommit: {sha}\n")
+    return problems
 
 
 def _styled(value: Any, key: str = "") -> Any:
@@ -153,12 +206,26 @@ def render(index: dict[str, dict[str, Any]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--meta-dir", type=Path, default=DEFAULT_META_DIR)
+    parser.add_argument("--meta-dir", type=Path, action="append",
+                        help="a folder of metadata files (repeatable; the first one wins)")
     parser.add_argument("--out", type=Path, default=INDEX_FILE)
     parser.add_argument("--check", action="store_true", help="fail if --out is not up to date")
+    parser.add_argument("--fetch", type=Path, metavar="LIST",
+                        help="fetch the metadata of the actions in LIST into --into, and stop")
+    parser.add_argument("--into", type=Path, help="where --fetch saves the files")
     args = parser.parse_args()
+    if args.fetch:
+        if args.into is None:
+            parser.error("--fetch needs --into DIR")
+        resolver = resolver_for(RunOptions())  # the user's settings, cache and token
+        slugs = read_list(args.fetch)
+        problems = fetch(slugs, args.into, resolver)
+        for problem in problems:
+            print(f"not fetched: {problem}", file=sys.stderr)
+        print(f"{args.into}: {len(slugs) - len(problems)} of {len(slugs)} actions fetched")
+        sys.exit(1 if problems else 0)
     errors: list[str] = []
-    index = build_index(args.meta_dir, errors=errors)
+    index = build_index(args.meta_dir or DEFAULT_META_DIRS, errors=errors)
     for error in errors:
         print(f"skipped {error}", file=sys.stderr)
     text = render(index)

@@ -392,6 +392,22 @@ class MetadataResolver:
             raise ResolverError(error)
         return text
 
+    def commit_of(self, owner: str, repo: str, ref: str = "HEAD") -> str:
+        """The commit SHA that `ref` (a branch, a tag; HEAD: the default branch) names now.
+
+        Raises ResolverError when it cannot be found (offline, 404, rate limit, no answer)."""
+        if self.offline:
+            raise ResolverError("offline: cannot look up a commit")
+        url = (f"{self.api_url}/repos/{owner}/{repo}/commits/"
+               f"{urllib.parse.quote(ref, safe='')}")
+        try:
+            sha = self._request(url, api=True, accept="application/vnd.github.sha").strip()
+        except (_RateLimited, _Missing, OSError) as exc:
+            raise ResolverError(f"{owner}/{repo}@{ref}: {exc or 'not found'}") from None
+        if not SHA.fullmatch(sha):
+            raise ResolverError(f"{owner}/{repo}@{ref}: not a commit SHA in the answer")
+        return sha
+
     def why(self, ref: ActionRef | str, kind: str = "action") -> str:
         """Why `action(ref)` (or `workflow(ref)`) gave nothing, and what would make it known."""
         ref = ActionRef.parse(ref) if isinstance(ref, str) else ref
@@ -505,10 +521,10 @@ class MetadataResolver:
             return _Fetched("ok", text, url, time.time())
         return _Fetched("missing", None, urls[0], time.time())
 
-    def _request(self, url: str, api: bool) -> str:
+    def _request(self, url: str, api: bool, accept: str = "application/vnd.github.raw") -> str:
         headers = {"User-Agent": USER_AGENT}
         if api:
-            headers["Accept"] = "application/vnd.github.raw"
+            headers["Accept"] = accept
             headers["X-GitHub-Api-Version"] = "2022-11-28"
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"

@@ -108,6 +108,8 @@ ROUTES: dict[str, Route] = {
     "/o/flaky/v1/action.yml": Route(body=NODE_PLAIN, fail_first=1),
     "/o/wf/v1/.github/workflows/publish.yml": Route(body=WORKFLOW),
     "/api/repos/o/viaapi/contents/action.yml": Route(body=NODE_PLAIN),
+    "/api/repos/o/fetched/commits/HEAD": Route(body=SHA),
+    f"/o/fetched/{SHA}/sub/action.yaml": Route(body=DOCKER),
     "/o/loop/v1/action.yml": Route(body="runs:\n  using: composite\n  steps:\n"
                                         "    - uses: o/loop@v1\n"),
 }
@@ -454,6 +456,43 @@ def test_index_build_round_trip(tmp_path: Path) -> None:
     assert classify(comp) == "composite" and composite_refs(comp) == ["o/plain@v1", "o/node@v1"]
     assert comp.document().data["runs"]["steps"][2]["env"] == {"GH_TOKEN": "${{ inputs.token }}"}
     assert build.build_index(tmp_path / "meta", keys={"o/node"}).keys() == {"o/node"}
+
+
+def test_index_fetch_from_github(server: Server, tmp_path: Path) -> None:
+    """`build_action_index.py --fetch LIST`: the default branch's commit, the metadata at that
+    commit, a SOURCE naming both; what cannot be fetched is listed, the rest goes on."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import build_action_index as build
+
+    listed = tmp_path / "list.txt"
+    listed.write_text("# why\nO/fetched/sub   # starter-workflows\no/gone\n")
+    slugs = build.read_list(listed)
+    assert slugs == ["o/fetched/sub", "o/gone"]
+    problems = build.fetch(slugs, tmp_path / "meta", resolver(server, tmp_path / "cache"))
+    assert len(problems) == 1 and problems[0].startswith("o/gone: ")
+    saved = tmp_path / "meta/o/fetched/sub"
+    assert (saved / "action.yaml").read_text() == DOCKER
+    assert (saved / "SOURCE").read_text() == (
+        f"repo: o/fetched\npath: sub/action.yaml\ncommit: {SHA}\n")
+    index = build.build_index(tmp_path / "meta")
+    assert index["o/fetched/sub"]["ref"] == SHA and index["o/fetched/sub"]["using"] == "docker"
+    offline = resolver(server, tmp_path / "cache", offline=True)
+    with pytest.raises(ResolverError):
+        offline.commit_of("o", "fetched")
+
+
+def test_index_keeps_the_old_name_of_a_renamed_repo(tmp_path: Path) -> None:
+    """GitHub redirects `uses:` of a renamed repository: the folder's name stays a key."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import build_action_index as build
+
+    folder = tmp_path / "meta/returntocorp/semgrep-action"
+    folder.mkdir(parents=True)
+    (folder / "action.yml").write_text(NODE_PLAIN)
+    (folder / "SOURCE").write_text(f"repo: semgrep/semgrep-action\npath: action.yml\n"
+                                   f"commit: {SHA}\n")
+    index = build.build_index([tmp_path / "meta"])
+    assert sorted(index) == ["returntocorp/semgrep-action", "semgrep/semgrep-action"]
 
 
 def test_shipped_index_loads() -> None:
