@@ -153,3 +153,38 @@ def test_sourced_scripts_of_the_repo_are_read(tmp_path: Path) -> None:
              "          source scripts/release.sh v1\n")
     assert job_scopes(tmp_path, workflow(steps, TOKEN_ENV), files) == {
         "j": {"contents": "write"}}
+
+
+@pytest.mark.parametrize(("line", "commands"), [
+    ("echo \"a | b\" | jq '.x | .y' > out.json 2>&1", [["echo", "a | b"], ["jq", ".x | .y"]]),
+    ('VERSIONS="stable default linked"', [["VERSIONS=stable default linked"]]),
+    ('X=$(git describe --tags) && make "$X"', [["git", "describe", "--tags"], ["X=$(…)"],
+                                               ["make", "$X"]]),
+    ("DB=${{fromJson(steps.a.outputs.db).cpp}}", [["DB=${{fromJson(steps.a.outputs.db).cpp}}"]]),
+    ("arr=(a b c); ls", [["arr=(a b c)"], ["ls"]]),
+    ('curl -H "Authorization: token $(gh auth token)" x',
+     [["gh", "auth", "token"], ["curl", "-H", "Authorization: token $(gh auth token)", "x"]]),
+    ("echo `date` # a comment | rm -rf /", [["date"], ["echo", "$(…)"]]),
+    ("cmd 2>/dev/null >&2 arg", [["cmd", "arg"]]),
+    ("a && (b || c) &", [["a"], ["b"], ["c"]]),
+    ("echo ${X:-a b} $((1 + 2)) a#b", [["echo", "${X:-a b}", "$((1 + 2))", "a#b"]]),
+    ("diff <(sort a) <(sort b)", [["diff"], ["sort", "a"], ["sort", "b"]]),
+    ("echo \\$HOME \\\"x", [["echo", "$HOME", '"x']]),
+    # quotes inside a command substitution inside quotes
+    ('R="$(jq -r \'.x\' f | tr "a" " " | xargs)"',
+     [["jq", "-r", ".x", "f"], ["tr", "a", " "], ["xargs"],
+      ['R=$(jq -r \'.x\' f | tr "a" " " | xargs)']]),
+    ('x+=" swift"; args+=(--branch main)', [["x+= swift"], ["args+=(--branch main)"]]),
+])
+def test_split_commands(line: str, commands: list[list[str]]) -> None:
+    """Quotes, substitutions, expansions, redirections and comments, as the shell reads them."""
+    from transforms.analysis import split_commands
+
+    assert split_commands(line) == (commands, False)
+    assert split_commands("args=(")[1] is True  # an array that goes on over the next lines
+
+
+def test_multi_line_array_is_data(tmp_path: Path) -> None:
+    steps = ("      - run: |\n          args=(\n            --project pnpm\n"
+             "            --file \"$F\"\n          )\n          echo \"${args[@]}\"\n")
+    assert job_scopes(tmp_path, workflow(steps, TOKEN_ENV)) == {"j": {}}

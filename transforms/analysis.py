@@ -793,9 +793,7 @@ def _commands(script: str) -> list[str]:
             if line.strip() and not line.strip().startswith("#")]
 
 
-_SEPARATORS = re.compile(r"&&|\|\||[;|&]|\$\(|`|\(|\)")
-_REDIRECTION = re.compile(r"\d*>&\d+|&>>?|\d*>>?|<<<?|<")
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
 _HEREDOC = re.compile(r"(?<!<)<<(?!<)-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
 _SHELL = re.compile(r"(?:\S*/)?(?:ba|z|da|k)?sh\b")  # bash <<EOF: the body is commands
 _TO_SHELL = re.compile(r"\|\s*(?:\S*/)?(?:ba|z|da|k)?sh\b")  # cat <<EOF | sh
@@ -807,24 +805,24 @@ def _command_words(lines: list[str], wrappers: frozenset[str] = frozenset()
                    ) -> list[tuple[str, str]]:
     """(command, first argument) of every simple command in the script's lines: the command a
     wrapper runs (`sudo make` is make), the one `find -exec` runs, and no lines of a heredoc
-    that is data (`cat <<EOF`; one fed to a shell is read as commands)."""
+    that is data (`cat <<EOF`; one fed to a shell is read as commands) or of an array."""
     words: list[tuple[str, str]] = []
     ending: str | None = None  # the terminator of the heredoc being skipped
+    in_array = False  # inside `args=(` ... `)` over several lines
     for line in lines:
         if ending is not None:
             ending = None if line == ending else ending
+            continue
+        if in_array:
+            in_array = ")" not in line
             continue
         heredoc = _HEREDOC.search(line)
         if heredoc and not _SHELL.match(line[: heredoc.start()].split("|")[-1].strip()) and (
                 not _TO_SHELL.search(line, heredoc.end())):
             ending = heredoc.group(2)
-        if "<" in line or ">" in line:
-            line = _REDIRECTION.sub(" > ", line)
-        for part in _SEPARATORS.split(line):
-            tokens = part.split()
-            if ">" in tokens:  # drop the redirection target
-                tokens = tokens[: tokens.index(">")]
-            tokens = [t.strip("\"'") for t in tokens if not _ASSIGNMENT.match(t)]
+        commands, in_array = split_commands(line)
+        for tokens in commands:
+            tokens = [t for t in tokens if not _ASSIGNMENT.match(t)]
             while tokens and tokens[0] in wrappers:
                 tokens = tokens[1:]
                 while tokens and (tokens[0].startswith("-") or _DURATION.fullmatch(tokens[0])):
@@ -834,6 +832,143 @@ def _command_words(lines: list[str], wrappers: frozenset[str] = frozenset()
                     words.extend(_first_words(tokens[tokens.index(flag) + 1:]))
             words.extend(_first_words(tokens))
     return words
+
+
+_LEX = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<single>'[^']*'?)
+  | (?P<double>"(?:[^"\\$`]|\\.|\$(?!\())*")
+  | (?P<dquote>")
+  | (?P<arith>\$\(\((?:[^)]|\)(?!\)))*(?:\)\))?)
+  | (?P<subst>\$\(|`)
+  | (?P<param>\$\{\{.*?\}\}|\$\{[^}]*\}?)
+  | (?P<redirect>&>>?|\d*[<>]+(?:&-|&\d+)?)
+  | (?P<op>&&|\|\||[;|&()])
+  | (?P<hash>\#)
+  | (?P<text>(?:\\.|[^\s'"\\$`;|&()<>\#])(?:\\.|[^\s'"\\$`;|&()<>])*|[$\\])
+""", re.VERBOSE)
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def _substitution(text: str, start: int, closing: str) -> tuple[str, int]:
+    """The command of `$(...)` (closing `)`, nested ones counted) or of a backtick pair that
+    opens before `start`, and where it ends."""
+    depth, end = 1, start
+    while end < len(text) and depth:
+        if closing == ")" and text[end] == "(":
+            depth += 1
+        elif text[end] == closing:
+            depth -= 1
+        end += 1
+    return text[start:end - 1] if not depth else text[start:end], end
+
+
+def _double_quoted(line: str, start: int) -> tuple[str, list[str], int]:
+    """The text of a double-quoted string whose quote opens before `start`, the commands of
+    its `$(...)` and backticks (they may hold quotes of their own), and where it ends."""
+    out: list[str] = []
+    subs: list[str] = []
+    i, n = start, len(line)
+    while i < n:
+        c = line[i]
+        if c == '"':
+            return "".join(out), subs, i + 1
+        if c == "\\" and i + 1 < n:
+            out.append(line[i + 1])
+            i += 2
+        elif line.startswith("$((", i):
+            j = line.find("))", i)
+            j = n if j < 0 else j + 2
+            out.append(line[i:j])
+            i = j
+        elif line.startswith("$(", i) or c == "`":
+            inner, j = _substitution(line, i + (2 if c == "$" else 1), ")" if c == "$" else "`")
+            subs.append(inner)
+            out.append(line[i:j])
+            i = j
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out), subs, n
+
+
+def split_commands(line: str) -> tuple[list[list[str]], bool]:
+    """The simple commands of one script line, each as its words, and whether the line opens
+    an array it does not close (`args=(`).
+
+    Quotes are honoured (a `|` or a space in quotes is text) and removed; `$(...)` and
+    backticks are commands of their own, in double quotes too; `${...}`, `${{ }}` and
+    `$((...))` stay in their word; a redirection and its target are dropped; `#` at the start
+    of a word starts a comment."""
+    commands: list[list[str]] = []
+    words: list[str] = []
+    word: list[str] = []
+    in_word = skip = False
+    pos, n = 0, len(line)
+    while pos < n:
+        match = _LEX.match(line, pos)
+        if match is None:  # cannot happen: every character is some token; be safe
+            word.append(line[pos])
+            pos, in_word = pos + 1, True
+            continue
+        kind, text, pos = match.lastgroup, match.group(), match.end()
+        if kind in ("space", "op", "redirect", "hash") and not (kind == "hash" and in_word):
+            if kind == "redirect" and "".join(word).isdigit():
+                word.clear()  # the 2 of 2>/dev/null belongs to the redirection
+                in_word = False
+            if in_word:
+                if skip:
+                    skip = False  # a redirection's target
+                else:
+                    words.append("".join(word))
+                word.clear()
+                in_word = False
+            if kind == "hash":
+                break  # a comment
+            if kind == "redirect":
+                skip = not text.endswith(("-",)) and not text[-1:].isdigit()
+            elif kind == "op":
+                skip = False  # `<(cmd)`: a command, not a redirection target
+                if words:
+                    commands.append(words)
+                words = []
+            continue
+        if kind == "subst":
+            inner, pos = _substitution(line, pos, ")" if text == "$(" else "`")
+            commands.extend(split_commands(inner)[0])
+            word.append("$(…)")
+            in_word = True
+        elif kind == "single":
+            word.append(text[1:-1] if text.endswith("'") and len(text) > 1 else text[1:])
+            in_word = True
+        elif kind == "double":  # no command inside: the common case, all in the regex
+            inner = text[1:-1]
+            word.append(_ESCAPE.sub(r"\1", inner) if "\\" in inner else inner)
+            in_word = True
+        elif kind == "dquote":  # holds $(...) or backticks (with quotes of their own)
+            inner, subs, pos = _double_quoted(line, pos)
+            for sub in subs:
+                commands.extend(split_commands(sub)[0])
+            word.append(inner)
+            in_word = True
+        else:  # text, param, arith
+            if kind == "text" and text.startswith("\\") and len(text) > 1:
+                text = _ESCAPE.sub(r"\1", text)
+            word.append(text)
+            in_word = True
+            if word[-1].endswith("=") and line.startswith("(", pos):  # an array: data
+                j = line.find(")", pos)
+                if j < 0:
+                    if words or word:
+                        commands.append([*words, "".join(word)])
+                    return commands, True
+                word.append(line[pos:j + 1])
+                pos = j + 1
+    if in_word and not skip:
+        words.append("".join(word))
+    if words:
+        commands.append(words)
+    return commands, False
 
 
 def _first_words(tokens: list[str]) -> list[tuple[str, str]]:
