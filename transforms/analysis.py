@@ -123,6 +123,8 @@ class Knowledge:
     rest: dict[str, Any]
     run_commands: list[dict[str, Any]]
     inert: dict[str, frozenset[str]] = field(default_factory=dict)
+    # the repo's own `permissions: commands:` (`make release: {contents: write}`, `make: {}`)
+    commands: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @cached_property
     def any_command(self) -> re.Pattern[str]:
@@ -159,14 +161,19 @@ def builtin_knowledge() -> Knowledge:
 
 
 def knowledge_for(config: dict[str, Any]) -> Knowledge:
-    """The built-in knowledge plus the repo's own `permissions: actions:` entries."""
+    """The built-in knowledge plus the repo's own `permissions: actions:` entries and the
+    `permissions: commands:` it declares (what a command of its scripts needs)."""
     base = builtin_knowledge()
     section = config.get("permissions")
-    extra = section.get("actions") if isinstance(section, dict) else None
-    if not isinstance(extra, dict) or not extra:
+    section = section if isinstance(section, dict) else {}
+    extra, commands = section.get("actions"), section.get("commands")
+    extra = extra if isinstance(extra, dict) else {}
+    commands = commands if isinstance(commands, dict) else {}
+    if not extra and not commands:
         return base
     actions = {**base.actions, **{k.lower(): v for k, v in extra.items() if isinstance(v, dict)}}
-    return Knowledge(actions, base.gh, base.rest, base.run_commands, base.inert)
+    declared = {str(k).strip(): v or {} for k, v in commands.items() if isinstance(v, dict | None)}
+    return Knowledge(actions, base.gh, base.rest, base.run_commands, base.inert, declared)
 
 
 def needs_from(block: Any, reason: str) -> list[Need]:
@@ -485,8 +492,12 @@ class Analyser:
                     result.needs += needs_from(rule["permissions"], rule["reason"])
         others = []
         for words in _command_words(lines, self.kb.inert.get("wrappers", frozenset())):
+            declared = self.declared(words)
+            if declared is not None:
+                recognised = True
+                result.needs += needs_from(declared[1], f"{declared[0]} (.github/gha-fix.yml)")
             # a repo script first: `source x.sh` is inert only when x.sh is not the repo's
-            if self.shell_script(words, scope, result, depth):
+            elif self.shell_script(words, scope, result, depth):
                 recognised = True  # a script of the repo, read and analysed in its turn
             elif not self.inert(words):
                 others.append(words)
@@ -496,6 +507,13 @@ class Analyser:
             result.unknown.append(
                 f"the GITHUB_TOKEN is passed to a command gha-fix cannot analyse ({what})"
             )
+
+    def declared(self, words: tuple[str, str]) -> tuple[str, dict[str, Any]] | None:
+        """What the repo's config says a command needs: `make release`, else `make`."""
+        for key in (f"{words[0]} {words[1]}", words[0]):
+            if key in self.kb.commands:
+                return key, self.kb.commands[key]
+        return None
 
     def shell_script(
         self, words: tuple[str, str], scope: Scope, result: StepNeeds, depth: int

@@ -21,7 +21,8 @@ one of those is suppressed or dropped, the top level is left alone too.  Reusabl
 Fix safety: adding blocks or scopes is safe; removing granted scopes is safe only because it
 is done for jobs whose every step is understood; nothing is removed from other jobs.
 Options (`permissions:` in .github/gha-fix.yml): `comments: false` drops the "why" comments;
-`actions: {owner/repo: {permissions: {...}, token_input: ..., source: ...}}` adds knowledge.
+`actions: {owner/repo: {permissions: {...}, token_input: ..., source: ...}}` adds knowledge;
+`commands: {make release: {contents: write}, make: {}}` says what a script's command needs.
 """
 
 from __future__ import annotations
@@ -250,6 +251,8 @@ class Permissions(Transform):
     def unknown_note(self, job_id: str, needs: JobNeeds) -> Note:
         reason = needs.reasons()[0]
         hint = " (add it to .github/gha-fix.yml)" if needs.unknown_actions else ""
+        if not hint and "command gha-fix cannot analyse" in reason:
+            hint = " (say what it needs under permissions: commands: in .github/gha-fix.yml)"
         more = len(needs.reasons()) - 1
         extra = f" and {more} more" if more > 0 else ""
         return Note(self.id, ("jobs", job_id),
