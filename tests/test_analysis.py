@@ -180,11 +180,26 @@ def test_split_commands(line: str, commands: list[list[str]]) -> None:
     """Quotes, substitutions, expansions, redirections and comments, as the shell reads them."""
     from transforms.analysis import split_commands
 
-    assert split_commands(line) == (commands, False)
-    assert split_commands("args=(")[1] is True  # an array that goes on over the next lines
+    assert split_commands(line) == (commands, "")
+    assert split_commands("args=(")[1] == "array"  # goes on over the next lines
+    assert split_commands("jq -r '")[1] == "quote"
+    assert split_commands('x="$(')[1] == "quote"
 
 
 def test_multi_line_array_is_data(tmp_path: Path) -> None:
     steps = ("      - run: |\n          args=(\n            --project pnpm\n"
              "            --file \"$F\"\n          )\n          echo \"${args[@]}\"\n")
     assert job_scopes(tmp_path, workflow(steps, TOKEN_ENV)) == {"j": {}}
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    # a jq program over several lines in single quotes: its lines are not commands
+    ("n=\"$(\n  jq -r '\n    def dco:\n      select(.x)\n  ' f.json\n)\"\necho \"$n\"", {}),
+    ("python3 -c \"\nimport os\nprint(os.environ)\n\"", None),  # python is opaque itself
+    # a quote that never closes was misread: the lines are still read, one by one
+    ("echo it's\nmake release", None),
+])
+def test_quotes_over_several_lines(tmp_path: Path, script: str, expected: object) -> None:
+    block = "".join(f"          {line}\n" for line in script.splitlines())
+    steps = f"      - run: |\n{block}"
+    assert job_scopes(tmp_path, workflow(steps, TOKEN_ENV)) == {"j": expected}

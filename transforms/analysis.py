@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -823,11 +824,33 @@ def _command_words(lines: list[str], wrappers: frozenset[str] = frozenset()
                    ) -> list[tuple[str, str]]:
     """(command, first argument) of every simple command in the script's lines: the command a
     wrapper runs (`sudo make` is make), the one `find -exec` runs, and no lines of a heredoc
-    that is data (`cat <<EOF`; one fed to a shell is read as commands) or of an array."""
+    that is data (`cat <<EOF`; one fed to a shell is read as commands), of an array, or of a
+    quoted string that goes on over several lines (`jq -r '` ... `'`)."""
     words: list[tuple[str, str]] = []
+    for tokens in _commands_of(lines):
+        tokens = [t for t in tokens if not _ASSIGNMENT.match(t)]
+        while tokens and tokens[0] in wrappers:
+            tokens = tokens[1:]
+            while tokens and (tokens[0].startswith("-") or _DURATION.fullmatch(tokens[0])):
+                tokens = tokens[1:]
+        if tokens and tokens[0] == "find":
+            for flag in _EXEC_FLAGS & set(tokens):
+                words.extend(_first_words(tokens[tokens.index(flag) + 1:]))
+        words.extend(_first_words(tokens))
+    return words
+
+
+_MAX_QUOTED_LINES = 200  # a string longer than this is taken for a misread quote
+
+
+def _commands_of(lines: list[str]) -> Iterator[list[str]]:
+    """The simple commands of a script's lines (see `_command_words`)."""
     ending: str | None = None  # the terminator of the heredoc being skipped
     in_array = False  # inside `args=(` ... `)` over several lines
-    for line in lines:
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
         if ending is not None:
             ending = None if line == ending else ending
             continue
@@ -838,18 +861,19 @@ def _command_words(lines: list[str], wrappers: frozenset[str] = frozenset()
         if heredoc and not _SHELL.match(line[: heredoc.start()].split("|")[-1].strip()) and (
                 not _TO_SHELL.search(line, heredoc.end())):
             ending = heredoc.group(2)
-        commands, in_array = split_commands(line)
-        for tokens in commands:
-            tokens = [t for t in tokens if not _ASSIGNMENT.match(t)]
-            while tokens and tokens[0] in wrappers:
-                tokens = tokens[1:]
-                while tokens and (tokens[0].startswith("-") or _DURATION.fullmatch(tokens[0])):
-                    tokens = tokens[1:]
-            if tokens and tokens[0] == "find":
-                for flag in _EXEC_FLAGS & set(tokens):
-                    words.extend(_first_words(tokens[tokens.index(flag) + 1:]))
-            words.extend(_first_words(tokens))
-    return words
+        commands, left_open = split_commands(line)
+        # a quote that goes on: read on until it closes (if it never does, it was misread,
+        # and the lines are read one by one after all)
+        end = index
+        while left_open == "quote" and end < min(len(lines), index + _MAX_QUOTED_LINES):
+            end += 1
+            commands, left_open = split_commands("\n".join(lines[index - 1:end]))
+        if left_open != "quote":
+            index = end
+        else:
+            commands, left_open = split_commands(line)
+        in_array = left_open == "array"
+        yield from commands
 
 
 _LEX = re.compile(r"""
@@ -866,6 +890,8 @@ _LEX = re.compile(r"""
   | (?P<text>(?:\\.|[^\s'"\\$`;|&()<>\#])(?:\\.|[^\s'"\\$`;|&()<>])*|[$\\])
 """, re.VERBOSE)
 _ESCAPE = re.compile(r"\\(.)")
+_IN_DOUBLE = re.compile(r'"|\\.|\$\(\(|\$\(|`', re.DOTALL)  # what ends plain text in "..."
+_SPECIAL = re.compile(r"[\"'`$\\(){}<>#&|;]")  # a line without these is words and spaces
 
 
 def _substitution(text: str, start: int, closing: str) -> tuple[str, int]:
@@ -883,41 +909,42 @@ def _substitution(text: str, start: int, closing: str) -> tuple[str, int]:
 
 def _double_quoted(line: str, start: int) -> tuple[str, list[str], int]:
     """The text of a double-quoted string whose quote opens before `start`, the commands of
-    its `$(...)` and backticks (they may hold quotes of their own), and where it ends."""
+    its `$(...)` and backticks (they may hold quotes of their own), and where it ends (-1:
+    it does not end on this line)."""
     out: list[str] = []
     subs: list[str] = []
-    i, n = start, len(line)
-    while i < n:
-        c = line[i]
-        if c == '"':
-            return "".join(out), subs, i + 1
-        if c == "\\" and i + 1 < n:
-            out.append(line[i + 1])
-            i += 2
-        elif line.startswith("$((", i):
+    i = start
+    while (stop := _IN_DOUBLE.search(line, i)) is not None:
+        out.append(line[i:stop.start()])
+        mark, i = stop.group(), stop.end()
+        if mark == '"':
+            return "".join(out), subs, i
+        if mark.startswith("\\"):
+            out.append(mark[1:])
+        elif mark == "$((":
             j = line.find("))", i)
-            j = n if j < 0 else j + 2
-            out.append(line[i:j])
+            j = len(line) if j < 0 else j + 2
+            out.append(line[i - 3:j])
             i = j
-        elif line.startswith("$(", i) or c == "`":
-            inner, j = _substitution(line, i + (2 if c == "$" else 1), ")" if c == "$" else "`")
+        else:  # $( or `
+            inner, j = _substitution(line, i, ")" if mark == "$(" else "`")
             subs.append(inner)
-            out.append(line[i:j])
+            out.append(line[stop.start():j])
             i = j
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out), subs, n
+    return "".join(out), subs, -1
 
 
-def split_commands(line: str) -> tuple[list[list[str]], bool]:
-    """The simple commands of one script line, each as its words, and whether the line opens
-    an array it does not close (`args=(`).
+def split_commands(line: str) -> tuple[list[list[str]], str]:
+    """The simple commands of one script line, each as its words, and what the line leaves
+    open for the next ones: "array" (`args=(`), "quote" (a quoted string goes on), or "".
 
     Quotes are honoured (a `|` or a space in quotes is text) and removed; `$(...)` and
     backticks are commands of their own, in double quotes too; `${...}`, `${{ }}` and
     `$((...))` stay in their word; a redirection and its target are dropped; `#` at the start
     of a word starts a comment."""
+    if not _SPECIAL.search(line):  # most lines: one command, words split on spaces
+        plain = line.split()
+        return ([plain] if plain else []), ""
     commands: list[list[str]] = []
     words: list[str] = []
     word: list[str] = []
@@ -957,7 +984,9 @@ def split_commands(line: str) -> tuple[list[list[str]], bool]:
             word.append("$(…)")
             in_word = True
         elif kind == "single":
-            word.append(text[1:-1] if text.endswith("'") and len(text) > 1 else text[1:])
+            if len(text) == 1 or not text.endswith("'"):
+                return commands, "quote"
+            word.append(text[1:-1])
             in_word = True
         elif kind == "double":  # no command inside: the common case, all in the regex
             inner = text[1:-1]
@@ -965,6 +994,8 @@ def split_commands(line: str) -> tuple[list[list[str]], bool]:
             in_word = True
         elif kind == "dquote":  # holds $(...) or backticks (with quotes of their own)
             inner, subs, pos = _double_quoted(line, pos)
+            if pos < 0:
+                return commands, "quote"
             for sub in subs:
                 commands.extend(split_commands(sub)[0])
             word.append(inner)
@@ -979,14 +1010,14 @@ def split_commands(line: str) -> tuple[list[list[str]], bool]:
                 if j < 0:
                     if words or word:
                         commands.append([*words, "".join(word)])
-                    return commands, True
+                    return commands, "array"
                 word.append(line[pos:j + 1])
                 pos = j + 1
     if in_word and not skip:
         words.append("".join(word))
     if words:
         commands.append(words)
-    return commands, False
+    return commands, ""
 
 
 def _first_words(tokens: list[str]) -> list[tuple[str, str]]:
