@@ -135,6 +135,10 @@ TOKEN_ENV = "env:\n  GITHUB_TOKEN: ${{ github.token }}\n"
     ("cat <<'EOF' | bash\nmake release\nEOF", None),
     ("bash -s <<EOF\nmake release\nEOF", None),
     ("grep x <<< \"$LIST\"", {}),
+    # a command gha-fix understands does not vouch for the one beside it
+    ("make dist\ngh release upload v1 dist/*", None),
+    ("gh release create v1 && ./notify", None),
+    ("npx semantic-release", {"contents": "write", "issues": "write", "pull-requests": "write"}),
 ])
 def test_commands_that_run_other_commands(tmp_path: Path, script: str, expected: object) -> None:
     """With the token in the environment, a command gha-fix cannot see into leaves the job

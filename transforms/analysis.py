@@ -462,7 +462,9 @@ class Analyser:
         script_has_token = "${{" in script and bool(_GITHUB_TOKEN.search(script))
         gh_token = scope.token_kind(scope.env.get("GH_TOKEN") or scope.env.get("GITHUB_TOKEN"))
         gh_uses_github = gh_token == GITHUB or (gh_token is None and script_has_token)
-        recognised = False
+        # the commands gha-fix understood: `docker` of docker push ghcr.io/..., curl of a call
+        # to api.github.com; gh is understood wherever it stands (shell_inert)
+        understood: set[str] = set()
         # one search over the whole script first: most scripts hold none of these
         text = "\n".join(lines)
         any_gh = "gh" in text and _GH.search(text) is not None
@@ -470,18 +472,18 @@ class Analyser:
         any_rule = self.kb.may_match_command(text)
         for line in lines if any_gh or any_api or any_rule else ():
             for match in _GH.finditer(line) if any_gh else ():
-                recognised = True
                 if gh_uses_github:
                     self.gh(line[match.start():], result)
             if any_api and _API_URL.search(line) and _AUTH.search(line):
-                recognised = True
+                understood.update(("curl", "wget"))
                 self.curl(line, result)
             if not any_rule or not self.kb.any_command.search(line):
                 continue
             for rule in self.kb.run_commands:
-                if not rule["regex"].search(line):
+                match = rule["regex"].search(line)
+                if match is None:
                     continue
-                recognised = True
+                understood.add(match.group().split()[0])
                 mode = rule.get("token")
                 applies = (
                     mode == "always"
@@ -491,19 +493,23 @@ class Analyser:
                 )
                 if applies:
                     result.needs += needs_from(rule["permissions"], rule["reason"])
-        others = []
+        others = []  # commands that may do anything with the token
         for words in _command_words(lines, self.kb.inert.get("wrappers", frozenset())):
             declared = self.declared(words)
             if declared is not None:
-                recognised = True
                 result.needs += needs_from(declared[1], f"{declared[0]} (.github/gha-fix.yml)")
             # a repo script first: `source x.sh` is inert only when x.sh is not the repo's
             elif self.shell_script(words, scope, result, depth):
-                recognised = True  # a script of the repo, read and analysed in its turn
+                continue  # a script of the repo, read and analysed in its turn
             elif not self.inert(words):
-                others.append(words)
-        result.opaque = result.opaque or bool(others)
-        if (token_vars or script_has_token) and others and not recognised:
+                # goreleaser, npx semantic-release: understood, but may still ask for an
+                # OIDC token (keyless signing), so they keep the step opaque
+                result.opaque = True
+                if words[0] not in understood and words[1] not in understood:
+                    others.append(words)
+        # a command gha-fix understands beside it does not tell what this one does with the
+        # token (`gh release create ... && ./notify`): the step stays unknown
+        if (token_vars or script_has_token) and others:
             what = others[0][0]
             result.unknown.append(
                 f"the GITHUB_TOKEN is passed to a command gha-fix cannot analyse ({what})"
