@@ -77,32 +77,28 @@ class _Scalar(ScalarNode):
         self.anchor = anchor
 
 
+def _collection_init(self: Any, tag: Any, value: Any, start_mark: Any = None,
+                     end_mark: Any = None, flow_style: Any = None, comment: Any = None,
+                     anchor: Any = None) -> None:
+    self.ctag = _TAGS.get(tag) or _tag(tag)
+    self.value = value
+    self.start_mark = start_mark
+    self.end_mark = end_mark
+    self.flow_style = flow_style
+    self.comment = comment
+    self.anchor = anchor
+
+
 class _Sequence(SequenceNode):
     __slots__ = ()
-
-    def __init__(self, tag: Any, value: Any, start_mark: Any = None, end_mark: Any = None,
-                 flow_style: Any = None, comment: Any = None, anchor: Any = None) -> None:
-        self.ctag = _TAGS.get(tag) or _tag(tag)
-        self.value = value
-        self.start_mark = start_mark
-        self.end_mark = end_mark
-        self.flow_style = flow_style
-        self.comment = comment
-        self.anchor = anchor
+    __init__ = _collection_init
 
 
 class _Mapping(MappingNode):
     __slots__ = ()
 
-    def __init__(self, tag: Any, value: Any, start_mark: Any = None, end_mark: Any = None,
-                 flow_style: Any = None, comment: Any = None, anchor: Any = None) -> None:
-        self.ctag = _TAGS.get(tag) or _tag(tag)
-        self.value = value
-        self.start_mark = start_mark
-        self.end_mark = end_mark
-        self.flow_style = flow_style
-        self.comment = comment
-        self.anchor = anchor
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        _collection_init(self, *args, **kwargs)
         self.merge = None
 
 

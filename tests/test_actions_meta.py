@@ -582,6 +582,17 @@ jobs:
 """
 
 
+def online_repo(monkeypatch: pytest.MonkeyPatch, server: Server, tmp_path: Path) -> Path:
+    """The CLI pointed at the loopback server, with its own cache; a repo folder to fill."""
+    monkeypatch.setenv("GHA_FIX_OFFLINE", "0")
+    monkeypatch.setenv("GHA_FIX_METADATA_URL", server.url)
+    monkeypatch.setenv("GHA_FIX_API_URL", server.url + "/api")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    repo = tmp_path / "repo"
+    (repo / ".github/workflows").mkdir(parents=True)
+    return repo
+
+
 def test_cli_reads_metadata_online(server: Server, tmp_path: Path,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """`gha-fix check` (not --offline) learns unknown actions from their action.yml."""
@@ -589,12 +600,7 @@ def test_cli_reads_metadata_online(server: Server, tmp_path: Path,
 
     from codemod.cli import app
 
-    monkeypatch.setenv("GHA_FIX_OFFLINE", "0")
-    monkeypatch.setenv("GHA_FIX_METADATA_URL", server.url)
-    monkeypatch.setenv("GHA_FIX_API_URL", server.url + "/api")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    repo = tmp_path / "repo"
-    (repo / ".github/workflows").mkdir(parents=True)
+    repo = online_repo(monkeypatch, server, tmp_path)
     (repo / ".github/workflows/ci.yml").write_text(CALLING)
     result = CliRunner().invoke(app, ["check", "--select", "permissions", str(repo)])
     out = result.stdout + result.stderr
@@ -640,12 +646,7 @@ def test_metadata_ttl_option(server: Server, tmp_path: Path,
 
     assert [parse_duration(t) for t in ("90", "90s", "30m", "12h", "7d", "1.5h", "x", "")] == [
         90, 90, 1800, 43200, 604800, 5400, None, None]
-    monkeypatch.setenv("GHA_FIX_OFFLINE", "0")
-    monkeypatch.setenv("GHA_FIX_METADATA_URL", server.url)
-    monkeypatch.setenv("GHA_FIX_API_URL", server.url + "/api")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    repo = tmp_path / "repo"
-    (repo / ".github/workflows").mkdir(parents=True)
+    repo = online_repo(monkeypatch, server, tmp_path)
     (repo / ".github/workflows/ci.yml").write_text(
         "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: o/plain@v1\n")
 
