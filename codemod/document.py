@@ -9,6 +9,7 @@ core schema, as GitHub does (`on` is a string, not `True`).
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from itertools import accumulate, count
 from operator import add
@@ -105,19 +106,23 @@ class _Mapping(MappingNode):
 _NODE_CLASSES = {"ScalarNode": _Scalar, "SequenceNode": _Sequence, "MappingNode": _Mapping}
 
 
+_COMPOSING = threading.Lock()  # the swap below is process-wide: one compose at a time
+
+
 def _compose(text: str) -> Node | None:
     # The composer looks its node classes up in its module at call time; ours are swapped in
     # for the call only, so other users of ruamel.yaml in the process get ruamel's own.
-    saved = {name: getattr(_ruamel_yaml, name) for name in _NODE_CLASSES}
-    for name, cls in _NODE_CLASSES.items():
-        setattr(_ruamel_yaml, name, cls)
-    parser = _Composer(text)
-    try:
-        return parser.get_single_node()
-    finally:
-        parser.dispose()
-        for name, cls in saved.items():
+    with _COMPOSING:
+        saved = {name: getattr(_ruamel_yaml, name) for name in _NODE_CLASSES}
+        for name, cls in _NODE_CLASSES.items():
             setattr(_ruamel_yaml, name, cls)
+        parser = _Composer(text)
+        try:
+            return parser.get_single_node()
+        finally:
+            parser.dispose()
+            for name, cls in saved.items():
+                setattr(_ruamel_yaml, name, cls)
 
 
 # --- YAML 1.2 core schema -------------------------------------------------------------------
