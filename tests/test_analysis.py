@@ -202,6 +202,7 @@ def test_multi_line_array_is_data(tmp_path: Path) -> None:
     ("python3 -c \"\nimport os\nprint(os.environ)\n\"", None),  # python is opaque itself
     # a quote that never closes was misread: the lines are still read, one by one
     ("echo it's\nmake release", None),
+    ("make it's", None),  # the command before the stray quote still counts
 ])
 def test_quotes_over_several_lines(tmp_path: Path, script: str, expected: object) -> None:
     block = "".join(f"          {line}\n" for line in script.splitlines())

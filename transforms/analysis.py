@@ -991,7 +991,7 @@ def split_commands(line: str) -> tuple[list[list[str]], str]:
             in_word = True
         elif kind == "single":
             if len(text) == 1 or not text.endswith("'"):
-                return commands, "quote"
+                return _with_partial(commands, words, word, in_word), "quote"
             word.append(text[1:-1])
             in_word = True
         elif kind == "double":  # no command inside: the common case, all in the regex
@@ -1001,7 +1001,7 @@ def split_commands(line: str) -> tuple[list[list[str]], str]:
         elif kind == "dquote":  # holds $(...) or backticks (with quotes of their own)
             inner, subs, pos = _double_quoted(line, pos)
             if pos < 0:
-                return commands, "quote"
+                return _with_partial(commands, words, word, in_word), "quote"
             for sub in subs:
                 commands.extend(split_commands(sub)[0])
             word.append(inner)
@@ -1024,6 +1024,13 @@ def split_commands(line: str) -> tuple[list[list[str]], str]:
     if words:
         commands.append(words)
     return commands, ""
+
+
+def _with_partial(commands: list[list[str]], words: list[str], word: list[str], in_word: bool
+                  ) -> list[list[str]]:
+    """`commands` and the command a quote left open cut short (`make it's`: make still runs)."""
+    partial = [*words, "".join(word)] if in_word else list(words)
+    return [*commands, partial] if partial else commands
 
 
 def _first_words(tokens: list[str]) -> list[tuple[str, str]]:
