@@ -208,3 +208,16 @@ def test_quotes_over_several_lines(tmp_path: Path, script: str, expected: object
     block = "".join(f"          {line}\n" for line in script.splitlines())
     steps = f"      - run: |\n{block}"
     assert job_scopes(tmp_path, workflow(steps, TOKEN_ENV)) == {"j": expected}
+
+
+@pytest.mark.parametrize(("with_", "id_token"), [
+    ("", True),  # no github_token: OIDC, exchanged for the Claude app's token
+    ("        with: {github_token: '${{ github.token }}'}\n", False),
+    ("        with: {github_token: '${{ secrets.GITHUB_TOKEN }}'}\n", False),
+    ("        with: {github_token: '${{ steps.app.outputs.token }}'}\n", True),  # maybe empty
+])
+def test_unset_input_and_the_github_token(tmp_path: Path, with_: str, id_token: bool) -> None:
+    """`${{ github.token }}` is never empty: an `unset:` condition on that input is false."""
+    steps = f"      - uses: anthropics/claude-code-action@v1\n{with_}"
+    scopes = job_scopes(tmp_path, workflow(steps))["j"]
+    assert scopes is not None and ("id-token" in scopes) is id_token

@@ -165,6 +165,11 @@ def test_notable_facts() -> None:
     }
     assert k["actions/stale"]["permissions"] == {"issues": "write", "pull-requests": "write"}
     assert k["goreleaser/goreleaser-action"]["token_env"] == "GITHUB_TOKEN"
+    # OIDC only for the Claude app's token, i.e. when no github_token is given
+    assert "id-token" not in k["anthropics/claude-code-action"]["permissions"]
+    assert when("anthropics/claude-code-action", "github_token") == {
+        "input": "github_token", "unset": True, "permissions": {"id-token": "write"},
+    }
     for key in ("actions/setup-node", "actions/setup-python", "actions/cache",
                 "actions/upload-artifact"):
         assert k[key]["permissions"] == {}

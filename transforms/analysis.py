@@ -193,6 +193,8 @@ _GITHUB_TOKEN = re.compile(r"github\.token\b|secrets\.github_token\b", re.IGNORE
 _EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 _SECRET = re.compile(  # not `steps.x.outputs.secrets`
     r"(?<![\w.-])secrets\.([A-Za-z_][A-Za-z0-9_]*)|(?<![\w.-])secrets\[\s*'([^']+)'\s*\]")
+_ONLY_GITHUB_TOKEN = re.compile(
+    r"\$\{\{\s*(?:github\.token|secrets\.github_token)\s*\}\}", re.IGNORECASE)
 _ENV_REF = re.compile(r"\benv\.([A-Za-z_][A-Za-z0-9_]*)")
 _INPUT_REF = re.compile(r"\binputs\.([A-Za-z_][A-Za-z0-9_-]*)")
 GITHUB, OTHER = "github", "other"
@@ -272,7 +274,9 @@ def action_key(uses: str) -> str:
 def _condition_holds(condition: dict[str, Any], with_: dict[str, Any]) -> bool | None:
     """True/False, or None when the input is an expression decided at run time."""
     value = with_.get(condition.get("input", ""))
-    if isinstance(value, str) and "${{" in value:
+    if isinstance(value, str) and _ONLY_GITHUB_TOKEN.fullmatch(value.strip()):
+        value = "the GITHUB_TOKEN"  # never empty, whatever it is compared with
+    elif isinstance(value, str) and "${{" in value:
         return None
     text = "" if value is None else str(value).lower()
     if "equals" in condition:
