@@ -221,3 +221,20 @@ def test_unset_input_and_the_github_token(tmp_path: Path, with_: str, id_token: 
     steps = f"      - uses: anthropics/claude-code-action@v1\n{with_}"
     scopes = job_scopes(tmp_path, workflow(steps))["j"]
     assert scopes is not None and ("id-token" in scopes) is id_token
+
+
+@pytest.mark.parametrize(("step", "id_token"), [
+    ("aws-actions/configure-aws-credentials@v4\n        with:\n"
+     "          aws-access-key-id: ${{ secrets.KEY }}\n"
+     "          aws-secret-access-key: ${{ secrets.SECRET }}\n", False),
+    ("aws-actions/configure-aws-credentials@v4\n        with:\n"
+     "          role-to-assume: ${{ vars.ROLE }}\n", True),
+    ("azure/login@v2\n        with:\n          creds: ${{ secrets.AZURE_CREDENTIALS }}\n", False),
+    ("azure/login@v2\n        with:\n          client-id: ${{ secrets.AZURE_CLIENT_ID }}\n"
+     "          tenant-id: ${{ secrets.TENANT }}\n", True),
+])
+def test_cloud_logins_ask_for_oidc_only_when_they_use_it(tmp_path: Path, step: str,
+                                                        id_token: bool) -> None:
+    """Access keys or a service principal secret from a secret need no OIDC token."""
+    scopes = job_scopes(tmp_path, workflow(f"      - uses: {step}"))["j"]
+    assert scopes is not None and ("id-token" in scopes) is id_token
