@@ -133,7 +133,7 @@ class Permissions(Transform):
                         job_fixes.append(fix)
                 continue
             needs = self.with_kept(doc, job_id, job, needs, top)
-            fix = self.job_fix(job_id, job, needs, new_top)
+            fix = self.job_fix(job_id, job, needs, new_top, previous_grant(top))
             if fix is not None:
                 job_fixes.append(fix)
         if top_fix is not None:  # restricting the top relies on the inheriting jobs' blocks
@@ -207,8 +207,10 @@ class Permissions(Transform):
         return SetKey(("jobs", job_id), "permissions", value, after=JOB_AFTER, before=JOB_BEFORE)
 
     def job_fix(self, job_id: str, job: dict, needs: JobNeeds,
-                inherited: dict[str, str] | None) -> Fix | None:
-        scopes = needs.scopes(granted(job.get("permissions")) or inherited)
+                inherited: dict[str, str] | None, top_grant: dict[str, str]) -> Fix | None:
+        """`inherited`: the top level after the fix; `top_grant`: before it, whose choice
+        between alternatives (pull-requests: write for an issue endpoint on a PR) stays."""
+        scopes = needs.scopes(granted(job.get("permissions")) or top_grant or inherited)
         wanted = dict(sorted(scopes.items()))
         path = ("jobs", job_id)
         if "permissions" not in job:
