@@ -18,12 +18,12 @@ KNOWLEDGE = ROOT / "transforms" / "data" / "actions.yml"
 TOP = 300  # the N most used actions of the corpus must all have an entry
 
 SCOPES = {
-    "actions", "attestations", "checks", "contents", "deployments", "discussions", "id-token",
-    "issues", "models", "packages", "pages", "pull-requests", "repository-projects",
-    "security-events", "statuses",
+    "actions", "artifact-metadata", "attestations", "checks", "contents", "deployments",
+    "discussions", "id-token", "issues", "models", "packages", "pages", "pull-requests",
+    "repository-projects", "security-events", "statuses",
 }
 LEVELS = {"read", "write"}
-ENTRY_KEYS = {"permissions", "token_input", "token_env", "when", "source", "note"}
+ENTRY_KEYS = {"permissions", "token_input", "token_env", "when", "keeps", "source", "note"}
 CONDITION_KINDS = ("equals", "set", "unset")
 KEY = re.compile(r"^[a-z0-9_.-]+/[a-z0-9_.-]+(/[a-z0-9_.@-]+)*$")
 SOURCE = re.compile(r"^https://github\.com/[^/\s]+/[^/\s]+/(blob|tree)/\S+$")
@@ -105,6 +105,9 @@ def entry_errors(key: object, entry: object) -> list[str]:
             errors.append(f"{field} must be a plain name, got {entry[field]!r}")
     if "token_input" in entry and "token_env" in entry:
         errors.append("token_input and token_env are exclusive")
+    keeps = entry.get("keeps", [])
+    if not isinstance(keeps, list) or not all(k in SCOPES for k in keeps):
+        errors.append(f"keeps must be a list of scopes, got {keeps!r}")
     if "note" in entry and not (isinstance(entry["note"], str) and entry["note"].strip()):
         errors.append("note must be a non-empty string")
     if "when" in entry:

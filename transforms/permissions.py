@@ -37,7 +37,16 @@ from codemod.model import Fix, Note
 from codemod.repo import RepoContext
 from codemod.transform import Transform
 from transforms import register
-from transforms.analysis import LEVELS, SCOPES, JobNeeds, Need, analyse_workflow
+from transforms.analysis import (
+    LEVELS,
+    SCOPES,
+    JobNeeds,
+    Knowledge,
+    Need,
+    action_key,
+    analyse_workflow,
+    knowledge_for,
+)
 
 TOP_BEFORE = ("env", "defaults", "concurrency", "jobs")
 JOB_AFTER = ("runs-on",)
@@ -66,6 +75,15 @@ def previous_grant(block: Any) -> dict[str, str]:
 
 def covers(grant: dict[str, str], needs: dict[str, str]) -> bool:
     return all(LEVELS.get(grant.get(s, "none"), 0) >= LEVELS[lvl] for s, lvl in needs.items())
+
+
+def kept_by_actions(job: dict, knowledge: Knowledge) -> Iterable[tuple[str, str]]:
+    """(action, scope) for the `keeps:` of the knowledge base's entry of each action a job uses."""
+    for step in job.get("steps") or []:
+        uses = step.get("uses") if isinstance(step, dict) else None
+        if isinstance(uses, str):
+            for scope in knowledge.actions.get(action_key(uses), {}).get("keeps", ()):
+                yield action_key(uses), scope
 
 
 def writes(block: Any) -> bool:
@@ -132,7 +150,7 @@ class Permissions(Transform):
                     if fix is not None:
                         job_fixes.append(fix)
                 continue
-            needs = self.with_kept(doc, job_id, job, needs, top)
+            needs = self.with_kept(doc, job_id, job, needs, top, knowledge_for(repo.config))
             fix = self.job_fix(job_id, job, needs, new_top, previous_grant(top))
             if fix is not None:
                 job_fixes.append(fix)
@@ -143,17 +161,21 @@ class Permissions(Transform):
         yield from job_fixes
 
     def with_kept(self, doc: Document, job_id: str, job: dict, needs: JobNeeds,
-                  top: Any) -> JobNeeds:
+                  top: Any, knowledge: Knowledge) -> JobNeeds:
         """`needs` plus the grants a safe fix must not take away although no step is seen to
         use them: `id-token: write` in a job that runs programs gha-fix cannot see into (any
-        of them may request an OIDC token), and scopes whose line in the job's own block
-        carries a comment saying why they are there."""
+        of them may request an OIDC token), what the knowledge base says an action's grant
+        `keeps`, and scopes whose line in the job's own block carries a comment saying why
+        they are there."""
         own = job.get("permissions")
         previous = previous_grant(own if own is not None else top)
         scopes = needs.scopes(previous)
         kept: list[Need] = []
         if previous.get("id-token") == "write" and needs.opaque and "id-token" not in scopes:
             kept.append(Need("id-token", "write", "kept: a command here may request an OIDC token"))
+        for action, scope in kept_by_actions(job, knowledge):
+            if scope in previous and scope not in scopes:
+                kept.append(Need(scope, previous[scope], f"kept: {action} may use it"))
         for scope, level in (granted(own) or {}).items():
             key = doc.key_node(("jobs", job_id, "permissions", scope))
             said = key is not None and "#" in doc.line_text(key.start_mark.line)[
