@@ -238,3 +238,17 @@ def test_cloud_logins_ask_for_oidc_only_when_they_use_it(tmp_path: Path, step: s
     """Access keys or a service principal secret from a secret need no OIDC token."""
     scopes = job_scopes(tmp_path, workflow(f"      - uses: {step}"))["j"]
     assert scopes is not None and ("id-token" in scopes) is id_token
+
+
+def test_token_through_an_input_in_a_composite_script(tmp_path: Path) -> None:
+    """`${{ inputs.github-token }}` written into a composite action's script is the token
+    when the caller passes it (apache/arrow's vcpkg NuGet login): the step is not inert."""
+    action = ("inputs:\n  github-token: {required: true}\nruns:\n  using: composite\n"
+              "  steps:\n    - shell: bash\n      run: |\n"
+              "        nuget sources add -password \"${{ inputs.github-token }}\"\n")
+    steps = ("      - uses: ./.github/actions/build\n"
+             "        with:\n          github-token: ${{ secrets.GITHUB_TOKEN }}\n")
+    files = {".github/actions/build/action.yml": action}
+    assert job_scopes(tmp_path, workflow(steps), files) == {"j": None}
+    plain = steps.replace("${{ secrets.GITHUB_TOKEN }}", "${{ secrets.NUGET_PAT }}")
+    assert job_scopes(tmp_path, workflow(plain), files) == {"j": {}}

@@ -233,6 +233,16 @@ class Scope:
                 return GITHUB
         return OTHER
 
+    def names_token(self, text: str) -> bool:
+        """Whether a script's text holds the GITHUB_TOKEN through an expression: directly, or
+        through `${{ env.X }}` / `${{ inputs.x }}` that resolve to it."""
+        if "${{" not in text:
+            return False
+        if _GITHUB_TOKEN.search(text):
+            return True
+        return any(("env." in m.group(1) or "inputs." in m.group(1))
+                   and self.token_kind(m.group()) == GITHUB for m in _EXPRESSION.finditer(text))
+
     def token_in_env(self) -> list[str]:
         if self._token_vars is None:  # asked for by the step and by its script
             self._token_vars = [k for k, v in self.env.items() if self.token_kind(v) == GITHUB]
@@ -312,8 +322,7 @@ class Analyser:
         result.secrets = secret_names(env, with_, step.get("run"))
         result.uses_token = bool(inner.token_in_env()) or any(
             inner.token_kind(v) == GITHUB for v in with_.values()
-        ) or (isinstance(step.get("run"), str) and "${{" in step["run"]
-              and bool(_GITHUB_TOKEN.search(step["run"])))
+        ) or (isinstance(step.get("run"), str) and inner.names_token(step["run"]))
         uses = step.get("uses")
         if isinstance(uses, str):
             self.uses(uses.strip(), with_, inner, result, depth)
@@ -463,7 +472,7 @@ class Analyser:
     def run(self, script: str, scope: Scope, result: StepNeeds, depth: int = 0) -> None:
         lines = _commands(script)
         token_vars = scope.token_in_env()
-        script_has_token = "${{" in script and bool(_GITHUB_TOKEN.search(script))
+        script_has_token = scope.names_token(script)
         gh_token = scope.token_kind(scope.env.get("GH_TOKEN") or scope.env.get("GITHUB_TOKEN"))
         gh_uses_github = gh_token == GITHUB or (gh_token is None and script_has_token)
         # the commands gha-fix understood: `docker` of docker push ghcr.io/..., curl of a call
@@ -654,7 +663,7 @@ class Analyser:
         if not isinstance(step, dict) or not isinstance(step.get("uses"), str):
             run = step.get("run") if isinstance(step, dict) else None
             if isinstance(run, str) and re.search(r"docker\s+login\s+\S*ghcr\.io", run) and (
-                _GITHUB_TOKEN.search(run) or scope.token_in_env()
+                scope.names_token(run) or scope.token_in_env()
             ):
                 scope.ghcr_login = True
             return
