@@ -252,3 +252,15 @@ def test_token_through_an_input_in_a_composite_script(tmp_path: Path) -> None:
     assert job_scopes(tmp_path, workflow(steps), files) == {"j": None}
     plain = steps.replace("${{ secrets.GITHUB_TOKEN }}", "${{ secrets.NUGET_PAT }}")
     assert job_scopes(tmp_path, workflow(plain), files) == {"j": {}}
+
+
+def test_ko_and_retry_commands(tmp_path: Path) -> None:
+    """setup-ko logs ko in to ghcr.io with the token: `ko build` pushes there; a retry
+    action's `command` is a script like run:, and what runs after a login may use it."""
+    steps = ("      - uses: ko-build/setup-ko@v0.10\n"
+             "      - uses: nick-fields/retry@v3\n"
+             "        with:\n          command: ko build ./cmd/app\n")
+    assert job_scopes(tmp_path, workflow(steps)) == {"j": {"packages": "write"}}
+    doc = Document.from_text("w.yml", workflow(steps.replace("ko build ./cmd/app", "make")))
+    needs = analyse_workflow(doc, RepoContext(tmp_path))["j"]
+    assert needs.understood and needs.lent == {"packages"}

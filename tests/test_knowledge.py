@@ -23,7 +23,8 @@ SCOPES = {
     "repository-projects", "security-events", "statuses",
 }
 LEVELS = {"read", "write"}
-ENTRY_KEYS = {"permissions", "token_input", "token_env", "when", "keeps", "source", "note"}
+ENTRY_KEYS = {"permissions", "token_input", "token_env", "when", "keeps", "script_input",
+              "ghcr_login", "source", "note"}
 CONDITION_KINDS = ("equals", "set", "unset")
 KEY = re.compile(r"^[a-z0-9_.-]+/[a-z0-9_.-]+(/[a-z0-9_.@-]+)*$")
 SOURCE = re.compile(r"^https://github\.com/[^/\s]+/[^/\s]+/(blob|tree)/\S+$")

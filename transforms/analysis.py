@@ -73,6 +73,10 @@ class JobNeeds:
     needs: list[Need] = field(default_factory=list)  # job-level (reusable workflow callee, ...)
     unknown: list[str] = field(default_factory=list)
     unknown_actions: list[str] = field(default_factory=list)
+    # scopes whose credentials an earlier step left for a command gha-fix cannot see into:
+    # contents (a checkout's persisted token: `make release` may git push), packages (a
+    # ghcr.io login: a Makefile may push an image)
+    lent: set[str] = field(default_factory=set)
 
     @property
     def opaque(self) -> bool:
@@ -365,6 +369,9 @@ class Analyser:
         if token != GITHUB:  # a PAT or App token: only OIDC still comes from the job
             needs = [n for n in needs if n.scope == "id-token"]
         result.needs += needs
+        script = with_.get(entry.get("script_input", ""))
+        if isinstance(script, str):  # retry actions: the input is a script run in the step
+            self.run(script, scope, result, depth)
 
     def from_metadata(
         self, uses: str, with_: dict, scope: Scope, result: StepNeeds, depth: int
@@ -675,6 +682,8 @@ class Analyser:
             scope.checkout_token = persist and (token is None or scope.token_kind(token) == GITHUB)
         elif key == "docker/login-action" and "ghcr.io" in str(with_.get("registry", "")):
             scope.ghcr_login = scope.ghcr_login or scope.token_kind(with_.get("password")) == GITHUB
+        elif self.kb.actions.get(key, {}).get("ghcr_login"):  # setup-ko logs ko in to ghcr.io
+            scope.ghcr_login = True
 
     # jobs ----------------------------------------------------------------------------------
     def job(self, job_id: str, job: Any, workflow_env: dict, depth: int = 0) -> JobNeeds:
@@ -696,6 +705,9 @@ class Analyser:
                     self.github_script(str(with_.get("script", "")), needs)
             result.steps.append(needs)
             result.unknown_actions += needs.unknown_actions
+            if needs.opaque:
+                result.lent.update(s for s, lent in (("contents", scope.checkout_token),
+                                                     ("packages", scope.ghcr_login)) if lent)
             self.track(step, scope)
         return result
 

@@ -164,9 +164,10 @@ class Permissions(Transform):
                   top: Any, knowledge: Knowledge) -> JobNeeds:
         """`needs` plus the grants a safe fix must not take away although no step is seen to
         use them: `id-token: write` in a job that runs programs gha-fix cannot see into (any
-        of them may request an OIDC token), what the knowledge base says an action's grant
-        `keeps`, and scopes whose line in the job's own block carries a comment saying why
-        they are there."""
+        of them may request an OIDC token), contents/packages: write where such a program runs
+        after a checkout kept its token or a ghcr.io login (it may push), what the knowledge
+        base says an action's grant `keeps`, and scopes whose line in the job's own block
+        carries a comment saying why they are there."""
         own = job.get("permissions")
         previous = previous_grant(own if own is not None else top)
         scopes = needs.scopes(previous)
@@ -176,6 +177,10 @@ class Permissions(Transform):
         for action, scope in kept_by_actions(job, knowledge):
             if scope in previous and scope not in scopes:
                 kept.append(Need(scope, previous[scope], f"kept: {action} may use it"))
+        for scope in sorted(needs.lent):
+            if previous.get(scope) == "write" and scopes.get(scope) != "write":
+                kept.append(Need(scope, "write", "kept: a command here may use the credentials "
+                                 "an earlier step left"))
         for scope, level in (granted(own) or {}).items():
             key = doc.key_node(("jobs", job_id, "permissions", scope))
             said = key is not None and "#" in doc.line_text(key.start_mark.line)[
@@ -185,7 +190,7 @@ class Permissions(Transform):
         if not kept:
             return needs
         return JobNeeds(needs.path, needs.steps, [*needs.needs, *kept], needs.unknown,
-                        needs.unknown_actions)
+                        needs.unknown_actions, needs.lent)
 
     # fixes -----------------------------------------------------------------------------
     def value(self, block: dict[str, str], needs: JobNeeds | None) -> dict[str, Any]:
