@@ -77,6 +77,12 @@ def covers(grant: dict[str, str], needs: dict[str, str]) -> bool:
     return all(LEVELS.get(grant.get(s, "none"), 0) >= LEVELS[lvl] for s, lvl in needs.items())
 
 
+LENT_REASONS = {
+    "contents": "kept: a program here may push with the checkout's persisted token",
+    "packages": "kept: a program here may push with the ghcr.io login",
+}
+
+
 def kept_by_actions(job: dict, knowledge: Knowledge) -> Iterable[tuple[str, str]]:
     """(action, scope) for the `keeps:` of the knowledge base's entry of each action a job uses."""
     for step in job.get("steps") or []:
@@ -179,8 +185,7 @@ class Permissions(Transform):
                 kept.append(Need(scope, previous[scope], f"kept: {action} may use it"))
         for scope in sorted(needs.lent):
             if previous.get(scope) == "write" and scopes.get(scope) != "write":
-                kept.append(Need(scope, "write", "kept: a command here may use the credentials "
-                                 "an earlier step left"))
+                kept.append(Need(scope, "write", LENT_REASONS[scope]))
         for scope, level in (granted(own) or {}).items():
             key = doc.key_node(("jobs", job_id, "permissions", scope))
             said = key is not None and "#" in doc.line_text(key.start_mark.line)[
