@@ -123,7 +123,7 @@ def measure(repos: Iterable[Path], make_analyser: JobAnalyser) -> Stats:
                 if needs.understood:
                     stats.understood += 1
                 else:
-                    stats.absent += any(_needs_absent_file(root, r) for r in needs.reasons())
+                    stats.absent += any(needs_absent_file(root, r) for r in needs.reasons())
                     kinds = {_reason_kind(r) for r in needs.reasons()}
                     stats.only_actions += kinds <= ACTION_REASONS
                     stats.reasons.update(_reason_kind(r) for r in needs.reasons())
@@ -135,7 +135,7 @@ ACTION_REASONS = {"gets the GITHUB_TOKEN", "malformed action metadata", "unknown
                   "remote reusable workflow"}
 
 
-def _needs_absent_file(root: Path, reason: str) -> bool:
+def needs_absent_file(root: Path, reason: str) -> bool:
     """A local action, or a script the token is passed to, that the corpus does not hold (it
     keeps only .github/workflows of each repository)."""
     if "not found or unreadable" in reason:
