@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from enum import Enum
 from pathlib import Path
@@ -359,6 +360,9 @@ def list_transforms() -> None:
 
 
 def main() -> None:
+    # Parsing allocates millions of small objects that form no cycles: let the cyclic
+    # collector run less often (it cost about 8 % of a bulk run's CPU).
+    gc.set_threshold(50_000, 20, 20)
     app(args=_push_value(sys.argv[1:]))
 
 
