@@ -153,6 +153,17 @@ def test_dry_run_and_no_commit_work_on_plain_folders(fleet: Path) -> None:
     assert "permissions:" in (plain / CI).read_text()
 
 
+def test_dry_run_diffs_are_the_same_from_worker_processes(fleet: Path) -> None:
+    """Workers render the diffs (in parallel); the output is the one a single process gives,
+    with each path under its repo's folder."""
+    repos = [str(fleet / "plain"), str(fleet / "alpha"), str(fleet / "team" / "beta")]
+    code, sequential, _ = run("apply", "--dry-run", "--jobs", "1", *repos)
+    code2, parallel, _ = run("apply", "--dry-run", "--jobs", "2", *repos)
+    assert code == code2 == 0 and sequential == parallel
+    for repo in repos:
+        assert f"--- a/{repo}/{CI}" in parallel and f"+++ b/{repo}/{CI}" in parallel
+
+
 def test_repos_from_and_shard_on_the_command_line(fleet: Path, tmp_path: Path) -> None:
     listing = tmp_path / "repos.txt"
     listing.write_text(f"# the fleet\n{fleet / 'alpha'}\n\n{fleet / 'team'}\n{fleet / 'plain'}\n")
