@@ -264,3 +264,12 @@ def test_ko_and_retry_commands(tmp_path: Path) -> None:
     doc = Document.from_text("w.yml", workflow(steps.replace("ko build ./cmd/app", "make")))
     needs = analyse_workflow(doc, RepoContext(tmp_path))["j"]
     assert needs.understood and needs.lent == {"packages"}
+
+
+def test_self_repository_reference(tmp_path: Path) -> None:
+    """`uses: $/path` is an action of this repository at the running commit (no checkout)."""
+    action = ("runs:\n  using: composite\n  steps:\n    - shell: bash\n"
+              "      run: gh release create v1\n      env: {GH_TOKEN: '${{ github.token }}'}\n")
+    files = {".github/actions/release/action.yml": action}
+    steps = "      - uses: $/.github/actions/release\n"
+    assert job_scopes(tmp_path, workflow(steps), files) == {"j": {"contents": "write"}}

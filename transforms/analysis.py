@@ -335,6 +335,8 @@ class Analyser:
         return result
 
     def uses(self, uses: str, with_: dict, scope: Scope, result: StepNeeds, depth: int) -> None:
+        if uses.startswith("$/"):  # the self-repository reference: this repo at the running
+            uses = "./" + uses[2:]  # commit (github.blog changelog 2026-07-30), no checkout
         if "${{" in uses:
             result.unknown.append(f"action chosen at run time: {uses}")
         elif uses.startswith("docker://"):
