@@ -135,6 +135,10 @@ TOKEN_ENV = "env:\n  GITHUB_TOKEN: ${{ github.token }}\n"
     ("cat <<'EOF' | bash\nmake release\nEOF", None),
     ("bash -s <<EOF\nmake release\nEOF", None),
     ("grep x <<< \"$LIST\"", {}),
+    # a case branch's pattern and a test continued on the next line are not commands
+    ('case "$EVENT" in\n  pull_request|push)\n    echo pr\n    ;;\nesac', {}),
+    ('if [[ "$A" == x ||\n      "$B" == y ]]; then\n  echo both\nfi', {}),
+    ("sudo apt-get install -y jq && shasum -a 256 f", {}),
     # a command gha-fix understands does not vouch for the one beside it
     ("make dist\ngh release upload v1 dist/*", None),
     ("gh release create v1 && ./notify", None),
@@ -179,6 +183,12 @@ def test_sourced_scripts_of_the_repo_are_read(tmp_path: Path) -> None:
      [["jq", "-r", ".x", "f"], ["tr", "a", " "], ["xargs"],
       ['R=$(jq -r \'.x\' f | tr "a" " " | xargs)']]),
     ('x+=" swift"; args+=(--branch main)', [["x+= swift"], ["args+=(--branch main)"]]),
+    # arithmetic holding commands; operators inside a [[ test ]]
+    ('AGE=$(( ($(date +%s) - $(date -d "$X" +%s)) / 86400 ))',
+     [["date", "+%s"], ["date", "-d", "$X", "+%s"],
+      ['AGE=$(( ($(date +%s) - $(date -d "$X" +%s)) / 86400 ))']]),
+    ('if [[ "$A" == x || "$B" == y ]]; then make; fi',
+     [["if", "[[", "$A", "==", "x", "$B", "==", "y", "]]"], ["then", "make"], ["fi"]]),
 ])
 def test_split_commands(line: str, commands: list[list[str]]) -> None:
     """Quotes, substitutions, expansions, redirections and comments, as the shell reads them."""

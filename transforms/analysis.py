@@ -873,6 +873,9 @@ def _command_words(lines: list[str], wrappers: frozenset[str] = frozenset()
     return words
 
 
+_CASE = re.compile(r"(?:^|[;&|]\s*)case\s.+\sin\b")
+_ESAC = re.compile(r"(?:^|[;&|]\s*)esac\b")
+_CASE_PATTERN = re.compile(r"^\(?[^()'\"]*\)")  # `pull_request|push)` at a branch's start
 _MAX_QUOTED_LINES = 200  # a string longer than this is taken for a misread quote
 
 
@@ -880,6 +883,7 @@ def _commands_of(lines: list[str]) -> Iterator[list[str]]:
     """The simple commands of a script's lines (see `_command_words`)."""
     ending: str | None = None  # the terminator of the heredoc being skipped
     in_array = False  # inside `args=(` ... `)` over several lines
+    cases = 0  # inside `case ... in` ... `esac`: `pattern)` starts a branch, not a command
     index = 0
     while index < len(lines):
         line = lines[index]
@@ -890,6 +894,12 @@ def _commands_of(lines: list[str]) -> Iterator[list[str]]:
         if in_array:
             in_array = ")" not in line
             continue
+        # `a ||` / `a &&` / `a |` at the end of a line: the command goes on on the next one
+        while line.endswith(("&&", "||", "|")) and index < len(lines):
+            line, index = f"{line} {lines[index]}", index + 1
+        cases += len(_CASE.findall(line)) - len(_ESAC.findall(line))
+        if cases > 0:
+            line = _CASE_PATTERN.sub("", line)
         heredoc = _HEREDOC.search(line)
         if heredoc and not _SHELL.match(line[: heredoc.start()].split("|")[-1].strip()) and (
                 not _TO_SHELL.search(line, heredoc.end())):
@@ -914,7 +924,7 @@ _LEX = re.compile(r"""
   | (?P<single>'[^']*'?)
   | (?P<double>"(?:[^"\\$`]|\\.|\$(?!\())*")
   | (?P<dquote>")
-  | (?P<arith>\$\(\((?:[^)]|\)(?!\)))*(?:\)\))?)
+  | (?P<arith>\$\(\()
   | (?P<subst>\$\(|`)
   | (?P<param>\$\{\{.*?\}\}|\$\{[^}]*\}?)
   | (?P<redirect>&>>?|\d*[<>]+(?:&-|&\d+)?)
@@ -1007,11 +1017,20 @@ def split_commands(line: str) -> tuple[list[list[str]], str]:
                 skip = not text.endswith(("-",)) and not text[-1:].isdigit()
             elif kind == "op":
                 skip = False  # `<(cmd)`: a command, not a redirection target
+                if words.count("[[") > words.count("]]") and text in ("&&", "||", "(", ")"):
+                    continue  # inside a [[ test ]]: operators of the test, not commands
                 if words:
                     commands.append(words)
                 words = []
             continue
-        if kind == "subst":
+        if kind == "arith":  # $(( ... )): its end counted by parentheses; $(cmd) inside run
+            body, pos = _substitution(line, match.start() + 3, ")")
+            pos = pos + 1 if line.startswith(")", pos) else pos
+            for opener in re.finditer(r"\$\((?!\()", body):
+                commands.extend(split_commands(_substitution(body, opener.end(), ")")[0])[0])
+            word.append(line[match.start():pos])
+            in_word = True
+        elif kind == "subst":
             inner, pos = _substitution(line, pos, ")" if text == "$(" else "`")
             commands.extend(split_commands(inner)[0])
             word.append("$(…)")
@@ -1033,7 +1052,7 @@ def split_commands(line: str) -> tuple[list[list[str]], str]:
                 commands.extend(split_commands(sub)[0])
             word.append(inner)
             in_word = True
-        else:  # text, param, arith
+        else:  # text, param
             if kind == "text" and text.startswith("\\") and len(text) > 1:
                 text = _ESCAPE.sub(r"\1", text)
             word.append(text)
