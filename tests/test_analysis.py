@@ -143,6 +143,9 @@ TOKEN_ENV = "env:\n  GITHUB_TOKEN: ${{ github.token }}\n"
     ("make dist\ngh release upload v1 dist/*", None),
     ("gh release create v1 && ./notify", None),
     ("npx semantic-release", {"contents": "write", "issues": "write", "pull-requests": "write"}),
+    ("make dist && goreleaser release --clean", None),  # make: unknown, goreleaser understood
+    ("cd dist && goreleaser release --clean", {"contents": "write"}),
+    ("gh release download v1 --repo goreleaser/goreleaser", {"contents": "read"}),
 ])
 def test_commands_that_run_other_commands(tmp_path: Path, script: str, expected: object) -> None:
     """With the token in the environment, a command gha-fix cannot see into leaves the job

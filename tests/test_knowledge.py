@@ -227,5 +227,9 @@ def test_run_command_prefilter_agrees_with_the_rules() -> None:
     for line in lines:
         assert kb.may_match_command(line) is bool(kb.any_command.search(line)), line
     assert sum(kb.may_match_command(line) for line in lines) == 8
+    # a whole script: a command at the start of a later line is found too
+    assert kb.may_match_command("npm ci\ngoreleaser release --clean")
+    assert not kb.may_match_command("gh release download --repo goreleaser/goreleaser")
+    assert not kb.may_match_command("npm install -D semantic-release")
     assert required_literal(r"(?i)push") == ""  # case-insensitive: no fixed text
     assert required_literal(r"\bx\s+ab[cd]") == "ab"

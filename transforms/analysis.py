@@ -134,8 +134,9 @@ class Knowledge:
     @cached_property
     def any_command(self) -> re.Pattern[str]:
         """One pass over a line instead of one per rule (most lines match none)."""
+        # MULTILINE: `^` (a command at the start of a line) also holds in a whole script
         return re.compile("|".join(f"(?:{rule['pattern']})" for rule in self.run_commands)
-                          or r"(?!)")
+                          or r"(?!)", re.MULTILINE)
 
     @cached_property
     def command_literals(self) -> tuple[str, ...] | None:
@@ -158,7 +159,7 @@ def builtin_knowledge() -> Knowledge:
         gh=load_data("gh_commands.yml").get("commands", {}),
         rest=load_data("rest_endpoints.yml"),
         run_commands=[
-            {**rule, "regex": re.compile(rule["pattern"])}
+            {**rule, "regex": re.compile(rule["pattern"], re.MULTILINE)}
             for rule in load_data("run_commands.yml") or []
         ],
         inert={k: frozenset(v) for k, v in (load_data("shell_inert.yml") or {}).items()},
@@ -505,7 +506,7 @@ class Analyser:
                 match = rule["regex"].search(line)
                 if match is None:
                     continue
-                understood.add(match.group().split()[0])
+                understood.add(match.group().lstrip(";&|( \t").split()[0])
                 mode = rule.get("token")
                 applies = (
                     mode == "always"
