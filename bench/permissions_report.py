@@ -2,6 +2,8 @@
 
     python bench/permissions_report.py            # share of jobs fully understood, reasons
     python bench/permissions_report.py --zizmor   # + zizmor excessive-permissions before/after
+    python bench/permissions_report.py --zizmor --repository-default restricted
+                                                  # as if every repo declared that default
 
 The zizmor run copies the corpus to a temporary folder, applies `permissions` there, and counts
 `excessive-permissions` findings in the original and the fixed copy (`zizmor --offline`).
@@ -85,7 +87,7 @@ def zizmor_findings(folder: Path) -> tuple[list[tuple[str, str]], int]:
     return findings, refused
 
 
-def zizmor(corpus: Path) -> None:
+def zizmor(corpus: Path, options: dict | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "corpus"
         shutil.copytree(corpus, copy)
@@ -95,7 +97,7 @@ def zizmor(corpus: Path) -> None:
         changed: set[str] = set()
         transform = REGISTRY["permissions"]
         for repo in sorted(p for p in copy.iterdir() if (p / ".github/workflows").is_dir()):
-            result = process_repo(repo, RunOptions(write=True), [transform()])
+            result = process_repo(repo, RunOptions(write=True), [transform(options)])
             changed.update(f"{repo.name}/{f.path}" for f in result.files if f.changed)
         after, _ = zizmor_findings(copy)
     in_changed = [f for f in after if f[0] in changed]
@@ -110,10 +112,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--zizmor", action="store_true")
+    parser.add_argument("--repository-default", choices=["restricted"],
+                        help="as if every repo's config declared its default token setting")
     args = parser.parse_args()
     understood(args.corpus)
     if args.zizmor:
-        zizmor(args.corpus)
+        default = args.repository_default
+        zizmor(args.corpus, {"repository_default": default} if default else None)
 
 
 if __name__ == "__main__":

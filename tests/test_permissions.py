@@ -75,3 +75,20 @@ def test_gh_table_has_the_documented_commands() -> None:
     assert gh["workflow run"] == {"actions": "write"}
     assert gh["run download"] == {"actions": "read"}
     assert gh["secret set"] == "unknown"
+
+
+def test_repository_default_must_be_a_known_setting(tmp_path: Path) -> None:
+    """A misspelt `repository_default` is said, and changes nothing."""
+    from codemod.runner import RunOptions, process_repo
+    from transforms.permissions import Permissions
+
+    workflow = tmp_path / ".github/workflows/ci.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
+                        "      - uses: some-org/unknown@v1\n")
+    transform = Permissions({"repository_default": "restrictd"})
+    result = process_repo(tmp_path, RunOptions(), [transform])
+    notes = [n.note.message for f in result.files for n in f.notes]
+    assert any("repository_default must be restricted or permissive, not 'restrictd'" in n
+               for n in notes)
+    assert not any(f.changed for f in result.files)

@@ -13,7 +13,9 @@ When it cannot be sure (an unknown action, a script it cannot read, a remote reu
 workflow), the job is left as is and reported.  The top-level block is then not restricted,
 unless every such job has a block of its own, or the top-level block is explicit: then those
 jobs get a copy of it, in the same edit, and keep exactly what they had.  With no top-level
-block, what such a job has depends on the repository's default, so nothing is written.
+block, what such a job has depends on the repository's default, so nothing is written, unless
+the config says the repository uses the restricted default (`repository_default: restricted`):
+then those jobs get that default (`contents: read, packages: read`) as blocks of their own.
 Restricting the top level relies on the blocks of the jobs that need more (`requires`): if
 one of those is suppressed or dropped, the top level is left alone too.  Reusable workflows
 (`workflow_call`) are left to their callers: a callee that asks for more fails to start.
@@ -22,7 +24,8 @@ Fix safety: adding blocks or scopes is safe; removing granted scopes is safe onl
 is done for jobs whose every step is understood; nothing is removed from other jobs.
 Options (`permissions:` in .github/gha-fix.yml): `comments: false` drops the "why" comments;
 `actions: {owner/repo: {permissions: {...}, token_input: ..., source: ...}}` adds knowledge;
-`commands: {make release: {contents: write}, make: {}}` says what a script's command needs.
+`commands: {make release: {contents: write}, make: {}}` says what a script's command needs;
+`repository_default: restricted` says what a job with no block gets (see above).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from codemod.document import Document
+from codemod.document import Document, YamlPath
 from codemod.edits import Commented, ReplaceValue, SetKey
 from codemod.model import Fix, Note
 from codemod.repo import RepoContext
@@ -76,6 +79,11 @@ def previous_grant(block: Any) -> dict[str, str]:
 def covers(grant: dict[str, str], needs: dict[str, str]) -> bool:
     return all(LEVELS.get(grant.get(s, "none"), 0) >= LEVELS[lvl] for s, lvl in needs.items())
 
+
+# The GITHUB_TOKEN of a job with no block anywhere in a repository (or organisation) set to
+# the restricted default: https://docs.github.com/en/actions/security-for-github-actions/
+# security-guides/automatic-token-authentication (metadata: read is always there).
+RESTRICTED = {"contents": "read", "packages": "read"}
 
 LENT_REASONS = {
     "contents": "kept: a program here may push with the checkout's persisted token",
@@ -130,9 +138,17 @@ class Permissions(Transform):
         unknown = [j for j in inheriting if not analysis[j].understood]
         top = data.get("permissions")
         top_grant = granted(top)
-        # jobs that are not understood keep an explicit top-level block in blocks of their
-        # own (the same grant, so nothing changes for them): the top can then be read-only
-        pinned = unknown if unknown and writes(top) else []
+        # what jobs get with no block anywhere: the repository's setting, unknown to gha-fix
+        # unless the config says it (`repository_default: restricted`)
+        setting = self.options.get("repository_default")
+        if setting not in (None, "restricted", "permissive"):
+            yield Note(self.id, (), f"permissions: repository_default must be restricted or "
+                       f"permissive, not {setting!r}: ignored")
+        default = RESTRICTED if setting == "restricted" else None
+        source = top if top is not None else default
+        # jobs that are not understood keep that grant in blocks of their own (the same
+        # grant, so nothing changes for them): the top level can then be read-only
+        pinned = unknown if unknown and (writes(top) or (top is None and default)) else []
 
         new_top: dict[str, str] | None = top_grant
         top_fix: Fix | None = None
@@ -143,7 +159,7 @@ class Permissions(Transform):
             keep = top_grant is not None and all(v == "read" for v in top_grant.values())
             if not keep and top_grant != wanted:
                 new_top = wanted
-                top_fix = self.top_fix(top, wanted, pinned, analysis)
+                top_fix = self.top_fix(top, wanted, pinned, analysis, source)
         job_fixes: list[Fix | Note] = []
         for job_id, needs in analysis.items():
             job = jobs[job_id]
@@ -210,21 +226,22 @@ class Permissions(Transform):
         return out
 
     def top_fix(self, top: Any, wanted: dict[str, str], pinned: list[str],
-                analysis: dict[str, JobNeeds]) -> Fix:
-        if top is None:
-            op: Any = SetKey((), "permissions", wanted, before=TOP_BEFORE)
-            message = f"add a read-only top-level permissions block ({describe(wanted)})"
-            return Fix(self.id, (), message, (op,))
-        was = top if isinstance(top, str) else describe(granted(top) or {})
-        message = f"reduce top-level permissions ({was}) to {describe(wanted)}"
+                analysis: dict[str, JobNeeds], source: Any) -> Fix:
         # one fix: the unknown jobs get their copy in the same edit that restricts the top
-        ops: list[Any] = [self.pin(job_id, top, analysis[job_id]) for job_id in pinned]
-        ops.append(ReplaceValue(("permissions",), wanted))
+        ops: list[Any] = [self.pin(job_id, source, analysis[job_id]) for job_id in pinned]
+        if top is None:
+            ops.append(SetKey((), "permissions", wanted, before=TOP_BEFORE))
+            message = f"add a read-only top-level permissions block ({describe(wanted)})"
+            kept = "the repository's restricted default"
+        else:
+            ops.append(ReplaceValue(("permissions",), wanted))
+            was = top if isinstance(top, str) else describe(granted(top) or {})
+            message = f"reduce top-level permissions ({was}) to {describe(wanted)}"
+            kept = "it"
         if pinned:
-            message += (f"; jobs left as is keep it in blocks of their own "
-                        f"({', '.join(pinned)})")
-        return Fix(self.id, ("permissions",), message, tuple(ops),
-                   details={"pinned": list(pinned)})
+            message += f"; jobs left as is keep {kept} in blocks of their own ({', '.join(pinned)})"
+        path: YamlPath = ("permissions",) if top is not None else ()
+        return Fix(self.id, path, message, tuple(ops), details={"pinned": list(pinned)})
 
     def pin(self, job_id: str, top: Any, needs: JobNeeds) -> SetKey:
         """The job's own copy of the top-level block, plus what its known steps are missing."""
