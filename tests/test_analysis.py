@@ -146,6 +146,7 @@ TOKEN_ENV = "env:\n  GITHUB_TOKEN: ${{ github.token }}\n"
     ("make dist && goreleaser release --clean", None),  # make: unknown, goreleaser understood
     ("cd dist && goreleaser release --clean", {"contents": "write"}),
     ("gh release download v1 --repo goreleaser/goreleaser", {"contents": "read"}),
+    ('git fetch origin "+refs/heads/main:refs/remotes/origin/main"', {}),  # no checkout token
 ])
 def test_commands_that_run_other_commands(tmp_path: Path, script: str, expected: object) -> None:
     """With the token in the environment, a command gha-fix cannot see into leaves the job

@@ -226,10 +226,15 @@ def test_run_command_prefilter_agrees_with_the_rules() -> None:
              "git pull", "docker push docker.io/x", "npm publish", "make all"]
     for line in lines:
         assert kb.may_match_command(line) is bool(kb.any_command.search(line)), line
-    assert sum(kb.may_match_command(line) for line in lines) == 8
+    assert sum(kb.may_match_command(line) for line in lines) == 9  # git pull is a fetch
     # a whole script: a command at the start of a later line is found too
     assert kb.may_match_command("npm ci\ngoreleaser release --clean")
     assert not kb.may_match_command("gh release download --repo goreleaser/goreleaser")
     assert not kb.may_match_command("npm install -D semantic-release")
     assert required_literal(r"(?i)push") == ""  # case-insensitive: no fixed text
+    for rule in kb.run_commands:  # a rule's own literals: one of them is in each match
+        for line in lines:
+            match = rule["regex"].search(line)
+            if match and rule.get("literals"):
+                assert any(lit in match.group() for lit in rule["literals"]), line
     assert required_literal(r"\bx\s+ab[cd]") == "ab"

@@ -140,10 +140,16 @@ class Knowledge:
 
     @cached_property
     def command_literals(self) -> tuple[str, ...] | None:
-        """Text one of the rules needs (`push`, `goreleaser`): a script with none is skipped
-        without a regex; None when some rule needs no fixed text."""
-        literals = tuple(required_literal(rule["pattern"]) for rule in self.run_commands)
-        return None if not all(literals) else literals
+        """Text one of the rules needs (`push`, `goreleaser`; a rule's `literals:` when its
+        fixed text is one of several words): a script with none is skipped without a regex;
+        None when some rule needs no fixed text."""
+        literals: list[str] = []
+        for rule in self.run_commands:
+            found = rule.get("literals") or [required_literal(rule["pattern"])]
+            if not all(found):
+                return None
+            literals += found
+        return tuple(literals)
 
     def may_match_command(self, text: str) -> bool:
         literals = self.command_literals
