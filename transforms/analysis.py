@@ -263,7 +263,7 @@ class Scope:
 def secret_names(*values: Any) -> list[str]:
     names: list[str] = []
     for value in values:
-        for text in _strings(value):
+        for text in string_values(value):
             if "secrets" not in text:
                 continue
             for a, b in _SECRET.findall(text):
@@ -273,13 +273,14 @@ def secret_names(*values: Any) -> list[str]:
     return names
 
 
-def _strings(value: Any) -> list[str]:
+def string_values(value: Any) -> list[str]:
+    """Every string in a YAML value (a mapping's values, a list's items), in order."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
+        return [s for v in value.values() for s in string_values(v)]
     if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
+        return [s for v in value for s in string_values(v)]
     return []
 
 

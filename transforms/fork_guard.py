@@ -498,7 +498,7 @@ def names_env(step: dict[str, Any], name: str) -> bool:
         rf"\$\{{?{re.escape(name)}\b|%{re.escape(name)}%|\$env:{re.escape(name)}\b"
         rf"|\benv\s*\.\s*{re.escape(name)}\b|\benv\[\s*'{re.escape(name)}'\s*\]"
     )
-    texts = [step.get("run"), *_strings(step.get("with"))]
+    texts = [step.get("run"), *analysis.string_values(step.get("with"))]
     return any(isinstance(t, str) and pattern.search(t) for t in texts)
 
 
@@ -529,17 +529,9 @@ def step_secrets(step: dict[str, Any], inherited: dict[str, list[str]]
     return used, carried
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return [value] if isinstance(value, str) else []
-
-
 def action_name(step: dict[str, Any]) -> str:
     uses = step.get("uses")
-    return uses.split("@")[0].lower() if isinstance(uses, str) else ""
+    return analysis.action_key(uses) if isinstance(uses, str) else ""
 
 
 def matches(name: str, patterns: Iterable[str]) -> bool:
@@ -567,12 +559,9 @@ class StepNeed:
 
 
 def analyse(doc: Document, repo: RepoContext) -> dict[str, analysis.JobNeeds]:
-    """The shared permissions analysis; empty when it is not available."""
-    analyse_workflow = getattr(analysis, "analyse_workflow", None)
-    if analyse_workflow is None:
-        return {}
+    """The shared permissions analysis (empty if it fails: the secret-based guards go on)."""
     try:
-        return analyse_workflow(doc, repo) or {}
+        return analysis.analyse_workflow(doc, repo)
     except Exception:  # the analysis failing must not stop the secret-based guards
         return {}
 
