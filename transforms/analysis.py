@@ -188,6 +188,14 @@ def knowledge_for(config: dict[str, Any]) -> Knowledge:
     return Knowledge(actions, base.gh, base.rest, base.run_commands, base.inert, declared)
 
 
+def repo_knowledge(repo: RepoContext) -> Knowledge:
+    """`knowledge_for` the repo's config, built once per repository (its combined regexes
+    are compiled on first use)."""
+    if "analysis:knowledge" not in repo.cache:
+        repo.cache["analysis:knowledge"] = knowledge_for(repo.config)
+    return repo.cache["analysis:knowledge"]
+
+
 def needs_from(block: Any, reason: str) -> list[Need]:
     """Needs from a `{scope: level}` mapping (the knowledge's or a `permissions:` block)."""
     if not isinstance(block, dict):
@@ -1107,7 +1115,7 @@ def analyse_workflow(doc: Document, repo: RepoContext) -> dict[str, JobNeeds]:
     key = "analysis:" + hashlib.blake2b(doc.text.encode(), digest_size=16).hexdigest()
     cached = repo.cache.get(key)
     if cached is None:
-        analyser = Analyser(repo, knowledge_for(repo.config), repo.cache.get(RESOLVER))
+        analyser = Analyser(repo, repo_knowledge(repo), repo.cache.get(RESOLVER))
         data = doc.data
         env = _env(data.get("env"))
         jobs = data.get("jobs") if isinstance(data.get("jobs"), dict) else {}

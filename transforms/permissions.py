@@ -48,7 +48,7 @@ from transforms.analysis import (
     Need,
     action_key,
     analyse_workflow,
-    knowledge_for,
+    repo_knowledge,
 )
 
 TOP_BEFORE = ("env", "defaults", "concurrency", "jobs")
@@ -172,7 +172,7 @@ class Permissions(Transform):
                     if fix is not None:
                         job_fixes.append(fix)
                 continue
-            needs = self.with_kept(doc, job_id, job, needs, top, knowledge_for(repo.config))
+            needs = self.with_kept(doc, job_id, job, needs, top, repo_knowledge(repo))
             fix = self.job_fix(job_id, job, needs, new_top, previous_grant(top))
             if fix is not None:
                 job_fixes.append(fix)
