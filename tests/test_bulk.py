@@ -162,6 +162,11 @@ def test_dry_run_diffs_are_the_same_from_worker_processes(fleet: Path) -> None:
     assert code == code2 == 0 and sequential == parallel
     for repo in repos:
         assert f"--- a/{repo}/{CI}" in parallel and f"+++ b/{repo}/{CI}" in parallel
+    # the diffs come back rendered from the workers, not left to the parent process
+    results = run_all([Target(Path(r)) for r in repos], Job("dry-run", diffs=True, many=True),
+                      jobs=2)
+    changed = [f for r in results for f in r.files if f.changed]
+    assert changed and all(f.diff and f.diff.startswith("diff --git a/") for f in changed)
 
 
 def test_repos_from_and_shard_on_the_command_line(fleet: Path, tmp_path: Path) -> None:
