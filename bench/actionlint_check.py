@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from codemod.runner import RunOptions, process_repo  # noqa: E402
+from gha_fix.codemod.runner import RunOptions, process_repo  # noqa: E402
 
 LINTER = ROOT / "bench" / "actionlint_lint.cjs"
 POSITION = re.compile(r"line:\d+,col:\d+")

@@ -29,9 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from codemod.document import Document, DocumentError  # noqa: E402
-from codemod.repo import RepoContext  # noqa: E402
-from codemod.runner import RunOptions, process_document, select_transforms  # noqa: E402
+from gha_fix.codemod.document import Document, DocumentError  # noqa: E402
+from gha_fix.codemod.repo import RepoContext  # noqa: E402
+from gha_fix.codemod.runner import RunOptions, process_document, select_transforms  # noqa: E402
 
 
 def main() -> None:
@@ -150,9 +150,9 @@ def zizmor_accepts(zizmor: str, files: list[Path]) -> bool:
 
 
 def bulk(repos: list[Path], jobs: list[int], rounds: int, with_zizmor: bool) -> None:
-    from codemod.repo import RepoContext
+    from gha_fix.codemod.repo import RepoContext
 
-    gha_fix = [sys.executable, "-m", "codemod.cli"]  # this interpreter's gha-fix
+    gha_fix = [sys.executable, "-m", "gha_fix"]  # this interpreter's gha-fix
     workflows = {repo: RepoContext(repo).workflow_files() for repo in repos}
 
     def row(label: str, n_files: int, figures: tuple[float, float, int]) -> str:

@@ -39,15 +39,15 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from codemod.actions_meta import (  # noqa: E402
+from gha_fix.codemod.actions_meta import (  # noqa: E402
     INDEX_FILE,
     MetadataResolver,
     ResolverError,
     mentions_token,
     parse_action,
 )
-from codemod.document import Document, DocumentError  # noqa: E402
-from codemod.runner import RunOptions, resolver_for  # noqa: E402
+from gha_fix.codemod.document import Document, DocumentError  # noqa: E402
+from gha_fix.codemod.runner import RunOptions, resolver_for  # noqa: E402
 
 # Where this project's builds read the files from (not in the repository): the actions of the
 # knowledge base, and the actions chosen independently of the corpus (bench/index_actions.txt).

@@ -30,13 +30,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from build_action_index import DEFAULT_META_DIRS, build_index  # noqa: E402
 from corpus_actions import DEFAULT_CORPUS, USES, action_key  # noqa: E402
-
-from codemod.actions_meta import (  # noqa: E402
+from gha_fix.codemod.actions_meta import (  # noqa: E402
     MetadataResolver,
     ResolverError,
 )
-from codemod.document import Document, DocumentError  # noqa: E402
-from codemod.repo import RepoContext  # noqa: E402
+from gha_fix.codemod.document import Document, DocumentError  # noqa: E402
+from gha_fix.codemod.repo import RepoContext  # noqa: E402
 
 # --- the split ------------------------------------------------------------------------------
 
@@ -169,7 +168,7 @@ def _reason_kind(reason: str) -> str:
 
 
 def restricted_knowledge(keys: set[str] | None) -> Any:
-    from transforms.analysis import Knowledge, builtin_knowledge
+    from gha_fix.transforms.analysis import Knowledge, builtin_knowledge
 
     base = builtin_knowledge()
     if keys is None:
@@ -184,7 +183,7 @@ def github_owned(keys: Any) -> set[str]:
 
 
 def analyser_factory(knowledge: Any, resolver: MetadataResolver | None) -> JobAnalyser:
-    from transforms.analysis import Analyser
+    from gha_fix.transforms.analysis import Analyser
 
     return lambda repo: Analyser(repo, knowledge, resolver)
 
@@ -209,7 +208,7 @@ def main() -> None:
     args = parser.parse_args()
 
     try:
-        from transforms.analysis import builtin_knowledge
+        from gha_fix.transforms.analysis import builtin_knowledge
     except ImportError:
         sys.exit("transforms.analysis is not there yet: nothing to measure")
     train, test = split(corpus_repos(args.corpus), args.salt)

@@ -23,11 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from codemod.document import Document, DocumentError  # noqa: E402
-from codemod.repo import RESOLVER, RepoContext, load_config  # noqa: E402
-from codemod.runner import RunOptions, process_repo, resolver_for  # noqa: E402
-from transforms import REGISTRY  # noqa: E402
-from transforms.analysis import analyse_workflow  # noqa: E402
+from gha_fix.codemod.document import Document, DocumentError  # noqa: E402
+from gha_fix.codemod.repo import RESOLVER, RepoContext, load_config  # noqa: E402
+from gha_fix.codemod.runner import RunOptions, process_repo, resolver_for  # noqa: E402
+from gha_fix.transforms import REGISTRY  # noqa: E402
+from gha_fix.transforms.analysis import analyse_workflow  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 from cross_check import needs_absent_file  # noqa: E402

@@ -38,7 +38,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from codemod.document import Document, DocumentError
+from gha_fix.codemod.document import Document, DocumentError
 
 INDEX_FILE = Path(__file__).resolve().parents[1] / "transforms" / "data" / "action_index.yml"
 ACTION_FILES = ("action.yml", "action.yaml")

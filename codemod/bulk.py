@@ -17,12 +17,12 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from codemod.diff import file_diff
-from codemod.git import CommitOptions
-from codemod.model import RepoResult
-from codemod.repo import is_repo_root
-from codemod.runner import RunOptions, process_repo
-from codemod.transform import Transform
+from gha_fix.codemod.diff import file_diff
+from gha_fix.codemod.git import CommitOptions
+from gha_fix.codemod.model import RepoResult
+from gha_fix.codemod.repo import is_repo_root
+from gha_fix.codemod.runner import RunOptions, process_repo
+from gha_fix.codemod.transform import Transform
 
 MODES = ("check", "dry-run", "write", "commit")
 DEFAULT_DEPTH = 3
@@ -134,7 +134,7 @@ def run_one(target: Target, job: Job) -> RepoResult:
     transforms = list(job.transforms) if job.transforms is not None else None
     try:
         if job.mode == "commit":
-            from codemod.git import commit_repo
+            from gha_fix.codemod.git import commit_repo
 
             options = replace(job.options, write=False)
             return commit_repo(

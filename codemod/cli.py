@@ -1,4 +1,4 @@
-"""The `gha-fix` command line (typer); thin: the work happens in `codemod.runner`."""
+"""The `gha-fix` command line (typer); thin: the work happens in `gha_fix.codemod.runner`."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from codemod.diff import file_diff
-from codemod.git import CommitOptions
-from codemod.model import RepoResult, Status
-from codemod.repo import ConfigError
+from gha_fix.codemod.diff import file_diff
+from gha_fix.codemod.git import CommitOptions
+from gha_fix.codemod.model import RepoResult, Status
+from gha_fix.codemod.repo import ConfigError
 
 app = typer.Typer(
     add_completion=False,
@@ -103,8 +102,8 @@ def _run(
     jobs: int | None = None, shard: str | None = None, depth: int = 3,
     commit: CommitOptions | None = None, offline: bool = False, metadata_ttl: str | None = None,
 ) -> list[RepoResult]:
-    from codemod.actions_meta import parse_duration
-    from codemod.bulk import (
+    from gha_fix.codemod.actions_meta import parse_duration
+    from gha_fix.codemod.bulk import (
         Job,
         ProgressBar,
         ShardError,
@@ -113,8 +112,8 @@ def _run(
         read_repos_file,
         run_all,
     )
-    from codemod.bulk import shard as take_shard
-    from codemod.runner import RunOptions, select_transforms
+    from gha_fix.codemod.bulk import shard as take_shard
+    from gha_fix.codemod.runner import RunOptions, select_transforms
 
     ttl = parse_duration(metadata_ttl) if metadata_ttl is not None else None
     if metadata_ttl is not None and ttl is None:
@@ -145,12 +144,11 @@ def _run(
 
 def _finish(results: list[RepoResult], report: Path | None) -> None:
     """The summary table (many repos), `--report`, the errors."""
-    from codemod.report import bulk_report
+    from gha_fix.codemod.report import bulk_report
 
     if len(results) > 1:
+        from gha_fix.codemod.report import summary_table
         from rich.console import Console
-
-        from codemod.report import summary_table
 
         console = Console(stderr=True)
         if not console.is_terminal:
@@ -166,7 +164,7 @@ def _finish(results: list[RepoResult], report: Path | None) -> None:
 
 
 def _print_errors(results: list[RepoResult]) -> None:
-    from codemod.report import error_lines
+    from gha_fix.codemod.report import error_lines
 
     for line in error_lines(results):
         typer.echo(line, err=True)
@@ -242,7 +240,7 @@ def apply(
 
     A PATH holding .github/workflows/ is a repository; any other folder is searched for them.
     """
-    from codemod.report import summary_line, text_lines, to_json
+    from gha_fix.codemod.report import summary_line, text_lines, to_json
 
     if dry_run and no_commit:
         no_commit = False  # --dry-run wins: nothing is written
@@ -252,7 +250,7 @@ def apply(
                    "--dry-run or --no-commit", err=True)
         raise typer.Exit(2)
     if secrets_file is not None:
-        from transforms.secrets import SecretsFileError, check_secrets_file
+        from gha_fix.transforms.secrets import SecretsFileError, check_secrets_file
 
         if len(paths or []) > 1 or repos_from is not None:
             typer.echo("gha-fix: --secrets-file takes one repository (names could clash)",
@@ -278,7 +276,7 @@ def apply(
         typer.echo(summary_line(results, "would be applied" if dry_run else "applied"), err=True)
     _finish(results, report)
     if secrets_file is not None and results:
-        from transforms.secrets import SecretsFileError, secrets_mapping, write_secrets_file
+        from gha_fix.transforms.secrets import SecretsFileError, secrets_mapping, write_secrets_file
 
         try:
             mapping = secrets_mapping(results)
@@ -316,7 +314,7 @@ def check(
     metadata_ttl: TtlOpt = None,
 ) -> None:
     """Report what `apply` would change as `file:line: \\[transform] message`; for CI."""
-    from codemod.report import github_annotations, summary_line, text_lines, to_json
+    from gha_fix.codemod.report import github_annotations, summary_line, text_lines, to_json
 
     results = _run(paths, mode="check", select=select, ignore=ignore,
                    unsafe_fixes=unsafe_fixes, config=config, repos_from=repos_from,
@@ -325,7 +323,7 @@ def check(
     if output_format is CheckFormat.json:
         typer.echo(to_json(results))
     elif output_format is CheckFormat.sarif:
-        from codemod.sarif import to_sarif_json
+        from gha_fix.codemod.sarif import to_sarif_json
 
         typer.echo(to_sarif_json(results))
     elif output_format is CheckFormat.github:
@@ -353,7 +351,7 @@ def _print_messages(results: list[RepoResult]) -> None:
 @app.command("transforms")
 def list_transforms() -> None:
     """List the transforms with what they fix and their fix safety."""
-    from transforms import REGISTRY
+    from gha_fix.transforms import REGISTRY
 
     for transform_id, cls in REGISTRY.items():
         typer.echo(f"{transform_id:<12} {cls.summary}  [fix safety: {cls.fix_safety}]")

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from codemod.model import FileResult, RepoResult
+    from gha_fix.codemod.model import FileResult, RepoResult
 
 
 def mask(value: str) -> str:

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codemod.diff import redact
-from codemod.model import FileResult, RepoResult, Status
-from codemod.repo import WORKFLOWS_DIR
+from gha_fix.codemod.diff import redact
+from gha_fix.codemod.model import FileResult, RepoResult, Status
+from gha_fix.codemod.repo import WORKFLOWS_DIR
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -255,9 +255,8 @@ def _commit_clean(
     state: RepoState, result: RepoResult, root: Path, options: CommitOptions
 ) -> None:
     """`git switch -c`, write, `git add`, `git commit` (hooks, signing); undone on failure."""
+    from gha_fix.codemod.runner import write_atomic
     from git import GitCommandError
-
-    from codemod.runner import write_atomic
 
     prepared = _prepare(state, result, options)
     if prepared is None:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from codemod.document import YamlPath
-from codemod.edits import Operation
+from gha_fix.codemod.document import YamlPath
+from gha_fix.codemod.edits import Operation
 
 
 class Safety(str, Enum):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codemod.document import Document, DocumentError
+from gha_fix.codemod.document import Document, DocumentError
 
 WORKFLOWS_DIR = Path(".github/workflows")
 CONFIG_FILE = Path(".github/gha-fix.yml")

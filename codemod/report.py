@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from codemod.diff import redact
-from codemod.model import FileResult, RepoResult, Status
+from gha_fix.codemod.diff import redact
+from gha_fix.codemod.model import FileResult, RepoResult, Status
 
 _SUFFIX = {
     Status.APPLIED: "",

@@ -11,14 +11,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codemod.document import Document, DocumentError, same_data
-from codemod.edits import EditError, Operation, Renderer, Splice, apply_splices, apply_to_data
-from codemod.model import FileResult, Fix, FixResult, Note, NoteResult, RepoResult, Safety, Status
-from codemod.repo import RESOLVER, ConfigError, RepoContext, load_config, relative
-from codemod.transform import Transform
+from gha_fix.codemod.document import Document, DocumentError, same_data
+from gha_fix.codemod.edits import (
+    EditError,
+    Operation,
+    Renderer,
+    Splice,
+    apply_splices,
+    apply_to_data,
+)
+from gha_fix.codemod.model import (
+    FileResult,
+    Fix,
+    FixResult,
+    Note,
+    NoteResult,
+    RepoResult,
+    Safety,
+    Status,
+)
+from gha_fix.codemod.repo import RESOLVER, ConfigError, RepoContext, load_config, relative
+from gha_fix.codemod.transform import Transform
 
 if TYPE_CHECKING:
-    from codemod.actions_meta import MetadataResolver
+    from gha_fix.codemod.actions_meta import MetadataResolver
 
 _IGNORE = re.compile(r"#\s*gha-fix:\s*ignore(?:\[([^\]]*)\])?")
 
@@ -44,7 +60,7 @@ def resolver_for(options: RunOptions) -> MetadataResolver:
     """One metadata resolver per process and setting: bulk runs fetch each action once (and
     share the on-disk cache between processes).  GHA_FIX_OFFLINE=1 is `--offline`;
     GHA_FIX_METADATA_URL / GHA_FIX_API_URL point at a mirror (or a test server)."""
-    from codemod.actions_meta import DEFAULT_TTL, MetadataResolver, parse_duration
+    from gha_fix.codemod.actions_meta import DEFAULT_TTL, MetadataResolver, parse_duration
 
     offline = options.offline or os.environ.get("GHA_FIX_OFFLINE", "") not in ("", "0")
     base = os.environ.get("GHA_FIX_METADATA_URL", "https://raw.githubusercontent.com")
@@ -242,7 +258,7 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def select_transforms(config: dict, options: RunOptions) -> list[Transform]:
-    from transforms import REGISTRY
+    from gha_fix.transforms import REGISTRY
 
     selected = list(options.select or config.get("select") or REGISTRY)
     ignored = set(options.ignore or ()) | set(config.get("ignore") or ())

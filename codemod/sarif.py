@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from codemod.diff import redact
-from codemod.model import FileResult, FixResult, RepoResult, Status
+from gha_fix.codemod.diff import redact
+from gha_fix.codemod.model import FileResult, FixResult, RepoResult, Status
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -31,7 +31,7 @@ def _version() -> str:
 
 
 def _rules(ids: set[str]) -> list[dict[str, Any]]:
-    from transforms import REGISTRY
+    from gha_fix.transforms import REGISTRY
 
     rules = []
     for rule_id in sorted(ids | set(REGISTRY)):
@@ -56,9 +56,9 @@ def _uri(repo: RepoResult, file: FileResult, many: bool) -> str:
 
 def _replacements(file: FileResult, fix: FixResult) -> list[dict[str, Any]]:
     """Line replacements for `fix` applied alone to the original text ([] if it cannot be)."""
-    from codemod.document import BOM, Document, DocumentError
-    from codemod.edits import EditError
-    from codemod.runner import apply_fix
+    from gha_fix.codemod.document import BOM, Document, DocumentError
+    from gha_fix.codemod.edits import EditError
+    from gha_fix.codemod.runner import apply_fix
 
     try:
         doc = Document.from_text(file.path, file.original.removeprefix(BOM))

@@ -6,11 +6,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from codemod.document import Document
-from codemod.model import FileEdit, Fix, Note
+from gha_fix.codemod.document import Document
+from gha_fix.codemod.model import FileEdit, Fix, Note
 
 if TYPE_CHECKING:
-    from codemod.repo import RepoContext
+    from gha_fix.codemod.repo import RepoContext
 
 
 class Transform(ABC):

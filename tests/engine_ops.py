@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from codemod.document import Document
-from codemod.edits import Commented, RemoveKey, ReplaceValue, SetKey
-from codemod.model import Fix, Note, Safety
-from codemod.repo import RepoContext
-from codemod.transform import Transform
+from gha_fix.codemod.document import Document
+from gha_fix.codemod.edits import Commented, RemoveKey, ReplaceValue, SetKey
+from gha_fix.codemod.model import Fix, Note, Safety
+from gha_fix.codemod.repo import RepoContext
+from gha_fix.codemod.transform import Transform
 
 
 def _value(raw: Any) -> Any:

@@ -11,12 +11,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-
-from codemod.document import Document
-from codemod.edits import ReplaceValue, SetKey
-from codemod.model import Fix, Note
-from codemod.repo import RepoContext
-from codemod.transform import Transform
+from gha_fix.codemod.document import Document
+from gha_fix.codemod.edits import ReplaceValue, SetKey
+from gha_fix.codemod.model import Fix, Note
+from gha_fix.codemod.repo import RepoContext
+from gha_fix.codemod.transform import Transform
 
 FAKE_TOKEN = "npm_TESTONLYfixture0000000000000000000000"
 
@@ -98,7 +97,7 @@ TEST_REGISTRY = {c.id: c for c in (AddPermissions, MoveSecret, UnknownActions)}
 @pytest.fixture
 def test_transforms(monkeypatch: pytest.MonkeyPatch) -> dict[str, type[Transform]]:
     """The CLI sees only the test transforms (worker processes are forked, so they do too)."""
-    import transforms
+    import gha_fix.transforms as transforms
 
     monkeypatch.setattr(transforms, "REGISTRY", dict(TEST_REGISTRY))
     return TEST_REGISTRY
@@ -147,9 +146,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 def run(*args: str) -> tuple[int, str, str]:
     """The CLI through typer's runner: (exit code, stdout, stderr); a crash is re-raised."""
+    from gha_fix.codemod.cli import app
     from typer.testing import CliRunner
-
-    from codemod.cli import app
 
     result = CliRunner().invoke(app, list(args))
     if result.exception and not isinstance(result.exception, SystemExit):

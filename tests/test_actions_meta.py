@@ -13,8 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-from codemod.actions_meta import (
+from gha_fix.codemod.actions_meta import (
     INDEX_FILE,
     ActionRef,
     MetadataResolver,
@@ -211,7 +210,7 @@ def test_classify_from_metadata(server: Server, tmp_path: Path) -> None:
 
 
 def test_runner_plugin_is_token() -> None:
-    from codemod.actions_meta import parse_action
+    from gha_fix.codemod.actions_meta import parse_action
 
     meta = parse_action("name: Upload\nruns:\n  plugin: 'publish'\n", "action.yml", "v1")
     assert meta.using == "plugin" and classify(meta) == "token"
@@ -407,7 +406,7 @@ def test_two_processes_share_the_cache(server: Server, tmp_path: Path) -> None:
     import subprocess
 
     script = (
-        "import sys; from codemod.actions_meta import MetadataResolver as R;"
+        "import sys; from gha_fix.codemod.actions_meta import MetadataResolver as R;"
         f"r = R(sys.argv[1], base_url='{server.url}', index={{}}, ttl=0);"
         "m = r.action('o/node@v1'); print(m.using)"
     )
@@ -540,9 +539,8 @@ jobs:
 def test_analysis_with_resolver(server: Server, tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     import cross_check
-
-    from codemod.document import Document
-    from codemod.repo import RepoContext
+    from gha_fix.codemod.document import Document
+    from gha_fix.codemod.repo import RepoContext
 
     r = resolver(server, tmp_path)
     make = cross_check.analyser_factory(cross_check.restricted_knowledge(set()), r)
@@ -596,9 +594,8 @@ def online_repo(monkeypatch: pytest.MonkeyPatch, server: Server, tmp_path: Path)
 def test_cli_reads_metadata_online(server: Server, tmp_path: Path,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """`gha-fix check` (not --offline) learns unknown actions from their action.yml."""
+    from gha_fix.codemod.cli import app
     from typer.testing import CliRunner
-
-    from codemod.cli import app
 
     repo = online_repo(monkeypatch, server, tmp_path)
     (repo / ".github/workflows/ci.yml").write_text(CALLING)
@@ -638,11 +635,10 @@ def test_metadata_ttl_option(server: Server, tmp_path: Path,
                              monkeypatch: pytest.MonkeyPatch) -> None:
     """--metadata-ttl (or GHA_FIX_METADATA_TTL) decides when a tag's cached metadata is
     fetched again; a bad value is one line and exit 2."""
+    from gha_fix.codemod import runner
+    from gha_fix.codemod.actions_meta import parse_duration
+    from gha_fix.codemod.cli import app
     from typer.testing import CliRunner
-
-    from codemod import runner
-    from codemod.actions_meta import parse_duration
-    from codemod.cli import app
 
     assert [parse_duration(t) for t in ("90", "90s", "30m", "12h", "7d", "1.5h", "x", "")] == [
         90, 90, 1800, 43200, 604800, 5400, None, None]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from codemod.document import Document
-from codemod.repo import RepoContext
-from transforms.analysis import analyse_workflow
+from gha_fix.codemod.document import Document
+from gha_fix.codemod.repo import RepoContext
+from gha_fix.transforms.analysis import analyse_workflow
 
 
 def job_scopes(tmp_path: Path, text: str, files: dict[str, str] | None = None) -> dict:
@@ -196,7 +195,7 @@ def test_sourced_scripts_of_the_repo_are_read(tmp_path: Path) -> None:
 ])
 def test_split_commands(line: str, commands: list[list[str]]) -> None:
     """Quotes, substitutions, expansions, redirections and comments, as the shell reads them."""
-    from transforms.analysis import split_commands
+    from gha_fix.transforms.analysis import split_commands
 
     assert split_commands(line) == (commands, "")
     assert split_commands("args=(")[1] == "array"  # goes on over the next lines

@@ -7,6 +7,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from gha_fix.codemod.bulk import Job, Target, discover, parse_shard, run_all, shard
+from gha_fix.codemod.document import Document
+from gha_fix.codemod.model import Fix, Note
+from gha_fix.codemod.repo import RepoContext
+from gha_fix.codemod.transform import Transform
 from repo_helpers import (
     CLEAN_WORKFLOW,
     WORKFLOW,
@@ -16,12 +21,6 @@ from repo_helpers import (
     test_transforms,  # noqa: F401  (a fixture)
     write_files,
 )
-
-from codemod.bulk import Job, Target, discover, parse_shard, run_all, shard
-from codemod.document import Document
-from codemod.model import Fix, Note
-from codemod.repo import RepoContext
-from codemod.transform import Transform
 
 CI = ".github/workflows/ci.yml"
 
@@ -40,7 +39,7 @@ class Boom(Transform):
 
 @pytest.fixture(autouse=True)
 def _transforms(test_transforms: dict, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    import transforms
+    import gha_fix.transforms as transforms
 
     monkeypatch.setitem(transforms.REGISTRY, Boom.id, Boom)
 
@@ -192,16 +191,16 @@ def test_folder_without_workflows_is_nothing_to_do(tmp_path: Path) -> None:
 
 def test_a_crashing_repo_never_stops_the_others(fleet: Path, monkeypatch: pytest.MonkeyPatch
                                                 ) -> None:
-    import codemod.bulk
+    import gha_fix.codemod.bulk as bulk
 
-    real = codemod.bulk.process_repo
+    real = bulk.process_repo
 
     def flaky(root: Path, *args: object) -> object:
         if root.name == "alpha":
             raise MemoryError("boom")
         return real(root, *args)
 
-    monkeypatch.setattr(codemod.bulk, "process_repo", flaky)  # the forked workers see it too
+    monkeypatch.setattr(bulk, "process_repo", flaky)  # the forked workers see it too
     results = run_all(discover([fleet]), Job("check"), jobs=2)
     assert results[0].errors == [f"{fleet / 'alpha'}: internal error: MemoryError('boom')"]
     assert all(len(r.fixes()) == 2 for r in results[1:] if Path(r.root).name != "gamma")

@@ -6,9 +6,8 @@ import stat
 import subprocess
 from pathlib import Path
 
+from gha_fix.codemod.cli import app
 from typer.testing import CliRunner
-
-from codemod.cli import app
 
 RELEASE = """name: Release
 on:

@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, corpus_repos
 from engine_ops import Exercise
-
-from codemod.document import Document, DocumentError
-from codemod.edits import last_line, op_path
-from codemod.model import Status
-from codemod.repo import RepoContext
-from codemod.runner import RunOptions, process_document
-from codemod.transform import Transform
-from transforms import REGISTRY
+from gha_fix.codemod.document import Document, DocumentError
+from gha_fix.codemod.edits import last_line, op_path
+from gha_fix.codemod.model import Status
+from gha_fix.codemod.repo import RepoContext
+from gha_fix.codemod.runner import RunOptions, process_document
+from gha_fix.codemod.transform import Transform
+from gha_fix.transforms import REGISTRY
 
 REPOS = corpus_repos()
 pytestmark = pytest.mark.skipif(not REPOS, reason=f"corpus absent: {CORPUS} (needs ../shared)")

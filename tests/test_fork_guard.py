@@ -15,11 +15,9 @@ from typing import Any
 import gh_expr
 import pytest
 from conftest import ROOT
-from test_golden import run_case
-
-from codemod.document import Document
-from transforms.analysis import Need, StepNeeds
-from transforms.fork_guard import (
+from gha_fix.codemod.document import Document
+from gha_fix.transforms.analysis import Need, StepNeeds
+from gha_fix.transforms.fork_guard import (
     SAME_REPO,
     UNKNOWN,
     combine,
@@ -31,6 +29,7 @@ from transforms.fork_guard import (
     secrets_in,
     write_reasons,
 )
+from test_golden import run_case
 
 GOLDEN = ROOT / "tests" / "golden" / "fork-guard"
 REPOSITORY = "octo/app"

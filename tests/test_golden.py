@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from engine_ops import Exercise, Ops
-
-from codemod.document import Document
-from codemod.report import text_lines
-from codemod.runner import RunOptions, process_repo
-from transforms import REGISTRY
+from gha_fix.codemod.document import Document
+from gha_fix.codemod.report import text_lines
+from gha_fix.codemod.runner import RunOptions, process_repo
+from gha_fix.transforms import REGISTRY
 
 GOLDEN = ROOT / "tests" / "golden"
 TEST_TRANSFORMS = {"ops": Ops, "exercise": Exercise}

@@ -215,8 +215,8 @@ def test_action_key_normalisation() -> None:
 def test_run_command_prefilter_agrees_with_the_rules() -> None:
     """Every run_commands.yml rule needs some fixed text, so scripts without any are skipped
     without a regex; the prefilter never hides a line a rule matches."""
-    from transforms.analysis import builtin_knowledge
-    from transforms.patterns import required_literal
+    from gha_fix.transforms.analysis import builtin_knowledge
+    from gha_fix.transforms.patterns import required_literal
 
     kb = builtin_knowledge()
     assert kb.command_literals is not None

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-
-from codemod.document import Document
-from transforms.analysis import builtin_knowledge, octokit_needs, rest_needs
+from gha_fix.codemod.document import Document
+from gha_fix.transforms.analysis import builtin_knowledge, octokit_needs, rest_needs
 
 CASES = sorted((ROOT / "tests" / "golden" / "permissions").glob("*/case.yml"))
 
@@ -79,8 +78,8 @@ def test_gh_table_has_the_documented_commands() -> None:
 
 def test_repository_default_must_be_a_known_setting(tmp_path: Path) -> None:
     """A misspelt `repository_default` is said, and changes nothing."""
-    from codemod.runner import RunOptions, process_repo
-    from transforms.permissions import Permissions
+    from gha_fix.codemod.runner import RunOptions, process_repo
+    from gha_fix.transforms.permissions import Permissions
 
     workflow = tmp_path / ".github/workflows/ci.yml"
     workflow.parent.mkdir(parents=True)

@@ -16,14 +16,12 @@ from pathlib import Path
 
 import pytest
 from conftest import CORPUS, ROOT, corpus_repos
-from typer.testing import CliRunner
-
-from codemod.cli import app
-from codemod.document import Document
-from codemod.model import Safety, Status
-from codemod.runner import RunOptions, process_repo
-from transforms import REGISTRY
-from transforms.secrets import (
+from gha_fix.codemod.cli import app
+from gha_fix.codemod.document import Document
+from gha_fix.codemod.model import Safety, Status
+from gha_fix.codemod.runner import RunOptions, process_repo
+from gha_fix.transforms import REGISTRY
+from gha_fix.transforms.secrets import (
     Secrets,
     SecretsFileError,
     known_tokens,
@@ -35,6 +33,7 @@ from transforms.secrets import (
     table,
     write_secrets_file,
 )
+from typer.testing import CliRunner
 
 F = "FAKE"
 # rule id → (fake value, key the value must sit under, or None)
@@ -370,7 +369,7 @@ def test_python_unsafe_and_partial(tmp_path: Path) -> None:
 def test_python_files_worth_parsing(source: str, parsed: bool) -> None:
     """libcst (slow to import and run) only sees a file that may hold a credential, and never
     misses one the name rule would find."""
-    from transforms.secrets import _worth_parsing, python_hits
+    from gha_fix.transforms.secrets import _worth_parsing, python_hits
 
     text = source.format(pw=PASSWORD)
     assert _worth_parsing(text) is parsed
@@ -506,9 +505,8 @@ def test_no_value_in_the_commit(tmp_path: Path) -> None:
 
 def test_cli_secrets_file(tmp_path: Path) -> None:
     """`apply --secrets-file` writes NAME=value (0600) outside the repo and prints no value."""
+    from gha_fix.codemod.cli import app
     from typer.testing import CliRunner
-
-    from codemod.cli import app
 
     value = FAKES["npm"][0]
     repo = tmp_path / "repo"

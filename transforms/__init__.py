@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codemod.transform import Transform
+from gha_fix.codemod.transform import Transform
 
 REGISTRY: dict[str, type[Transform]] = {}
 
@@ -15,6 +15,6 @@ def register(cls: type[Transform]) -> type[Transform]:
 # Run order. `secrets` first: its messages name the line where a value was found, which must
 # be the line in the file as committed (later transforms insert lines). `fork-guard` before
 # `permissions`: it rarely edits, so both usually share one needs analysis of the same text.
-from transforms import secrets  # noqa: E402, F401, I001  (each module registers itself)
-from transforms import fork_guard  # noqa: E402, F401
-from transforms import permissions  # noqa: E402, F401
+from gha_fix.transforms import secrets  # noqa: E402, F401, I001  (each module registers itself)
+from gha_fix.transforms import fork_guard  # noqa: E402, F401
+from gha_fix.transforms import permissions  # noqa: E402, F401

@@ -25,13 +25,13 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codemod.document import Document, DocumentError, YamlPath, load_yaml
-from codemod.repo import RESOLVER
-from transforms.patterns import required_literal
+from gha_fix.codemod.document import Document, DocumentError, YamlPath, load_yaml
+from gha_fix.codemod.repo import RESOLVER
+from gha_fix.transforms.patterns import required_literal
 
 if TYPE_CHECKING:
-    from codemod.actions_meta import MetadataResolver
-    from codemod.repo import RepoContext
+    from gha_fix.codemod.actions_meta import MetadataResolver
+    from gha_fix.codemod.repo import RepoContext
 
 LEVELS = {"none": 0, "read": 1, "write": 2}
 SCOPES = frozenset({
@@ -399,7 +399,7 @@ class Analyser:
         meta = None
         ref = None
         if self.resolver is not None:
-            from codemod.actions_meta import ActionRef
+            from gha_fix.codemod.actions_meta import ActionRef
 
             try:
                 ref = ActionRef.parse(uses)
@@ -411,7 +411,7 @@ class Analyser:
             result.unknown.append(f"unknown action {why or uses}")
             result.unknown_actions.append(key)
             return
-        from codemod.actions_meta import classify, mentions_token, token_inputs
+        from gha_fix.codemod.actions_meta import classify, mentions_token, token_inputs
 
         if classify(meta) == "composite":
             if str(ref) in self.stack or depth >= MAX_DEPTH:
@@ -442,7 +442,7 @@ class Analyser:
     def resolver_call(self, method: Any, ref: Any) -> Any:
         """Ask the resolver; a rate limit is said once (kept for the report), then the
         resolver answers from its cache and the offline index only."""
-        from codemod.actions_meta import ResolverError
+        from gha_fix.codemod.actions_meta import ResolverError
 
         try:
             return method(ref)
@@ -759,7 +759,7 @@ class Analyser:
         """The callee of a remote reusable workflow, or None and why it is not known."""
         if self.resolver is None:
             return None, ""
-        from codemod.actions_meta import ActionRef
+        from gha_fix.codemod.actions_meta import ActionRef
 
         try:
             ref = ActionRef.parse(uses)

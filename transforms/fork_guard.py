@@ -44,12 +44,12 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from codemod.document import Document, YamlPath
-from codemod.edits import SetKey
-from codemod.model import Fix, Note, Safety
-from codemod.repo import RepoContext
-from codemod.transform import Transform
-from transforms import analysis, register
+from gha_fix.codemod.document import Document, YamlPath
+from gha_fix.codemod.edits import SetKey
+from gha_fix.codemod.model import Fix, Note, Safety
+from gha_fix.codemod.repo import RepoContext
+from gha_fix.codemod.transform import Transform
+from gha_fix.transforms import analysis, register
 
 DATA_FILE = Path(__file__).parent / "data" / "fork_guard.yml"
 SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository"

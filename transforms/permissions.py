@@ -34,13 +34,13 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from codemod.document import Document, YamlPath
-from codemod.edits import Commented, ReplaceValue, SetKey
-from codemod.model import Fix, Note
-from codemod.repo import RepoContext
-from codemod.transform import Transform
-from transforms import register
-from transforms.analysis import (
+from gha_fix.codemod.document import Document, YamlPath
+from gha_fix.codemod.edits import Commented, ReplaceValue, SetKey
+from gha_fix.codemod.model import Fix, Note
+from gha_fix.codemod.repo import RepoContext
+from gha_fix.codemod.transform import Transform
+from gha_fix.transforms import register
+from gha_fix.transforms.analysis import (
     LEVELS,
     SCOPES,
     JobNeeds,

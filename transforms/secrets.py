@@ -38,13 +38,13 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from codemod.document import Document, YamlPath
-from codemod.edits import Operation, ReplaceValue, SetKey
-from codemod.model import FileEdit, Fix, Note, RepoResult, Safety, Status
-from codemod.repo import RepoContext, relative
-from codemod.transform import Transform
-from transforms import register
-from transforms.patterns import min_width, required_literal
+from gha_fix.codemod.document import Document, YamlPath
+from gha_fix.codemod.edits import Operation, ReplaceValue, SetKey
+from gha_fix.codemod.model import FileEdit, Fix, Note, RepoResult, Safety, Status
+from gha_fix.codemod.repo import RepoContext, relative
+from gha_fix.codemod.transform import Transform
+from gha_fix.transforms import register
+from gha_fix.transforms.patterns import min_width, required_literal
 
 DATA = Path(__file__).parent / "data" / "secret_rules.yml"
 ID = "secrets"
