@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from build_action_index import DEFAULT_META_DIRS, build_index  # noqa: E402
 from corpus_actions import DEFAULT_CORPUS, USES, action_key  # noqa: E402
+
 from gha_fix.codemod.actions_meta import (  # noqa: E402
     MetadataResolver,
     ResolverError,

@@ -138,7 +138,9 @@ def run_one(target: Target, job: Job) -> RepoResult:
 
             options = replace(job.options, write=False)
             return commit_repo(
-                target.path, lambda folder: process_repo(folder, options, transforms), job.commit
+                target.path,
+                lambda folder, slug: process_repo(folder, options, transforms, slug),
+                job.commit,
             )
         options = replace(job.options, write=job.mode == "write")
         result = process_repo(target.path, options, transforms)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from gha_fix.codemod.diff import file_diff
 from gha_fix.codemod.git import CommitOptions
 from gha_fix.codemod.model import RepoResult, Status
@@ -147,8 +148,9 @@ def _finish(results: list[RepoResult], report: Path | None) -> None:
     from gha_fix.codemod.report import bulk_report
 
     if len(results) > 1:
-        from gha_fix.codemod.report import summary_table
         from rich.console import Console
+
+        from gha_fix.codemod.report import summary_table
 
         console = Console(stderr=True)
         if not console.is_terminal:

@@ -15,8 +15,9 @@ from functools import cached_property
 from itertools import pairwise
 from typing import Any
 
-from gha_fix.codemod.document import Document, YamlPath, child, construct, resolve_plain, same_data
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from gha_fix.codemod.document import Document, YamlPath, child, construct, resolve_plain, same_data
 
 
 class EditError(Exception):

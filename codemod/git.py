@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gha_fix.codemod.diff import redact
-from gha_fix.codemod.model import FileResult, RepoResult, Status
-from gha_fix.codemod.repo import WORKFLOWS_DIR
+from gha_fix.codemod.model import FileResult, RepoResult, SecretToCreate, Status
+from gha_fix.codemod.repo import WORKFLOWS_DIR, origin_slug
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -141,17 +141,12 @@ def default_branch(head: str, files: list[FileResult]) -> str:
     return f"gha-fix/{digest.hexdigest()[:8]}"
 
 
-def secret_entries(result: RepoResult) -> list[dict[str, str]]:
-    """The repository secrets the applied fixes refer to: the user must create them.
-
-    The secrets transform lists them in `Fix.details["secrets"]` as
-    `{"secret": NAME, "create": "gh secret set NAME ...", "rotate": "file:line"}`.
-    """
-    entries: dict[str, dict[str, str]] = {}
+def secrets_to_create(result: RepoResult) -> list[SecretToCreate]:
+    """The repository secrets the applied fixes refer to: the user must create them."""
+    entries: dict[str, SecretToCreate] = {}
     for fix in result.fixes(Status.APPLIED):
-        for entry in fix.fix.details.get("secrets") or []:
-            if isinstance(entry, dict) and isinstance(entry.get("secret"), str):
-                entries.setdefault(entry["secret"], entry)
+        for secret in fix.fix.creates:
+            entries.setdefault(secret.name, secret)
     return list(entries.values())
 
 
@@ -168,17 +163,16 @@ def commit_message(result: RepoResult, files: list[FileResult]) -> str:
             if fix.status is Status.APPLIED:
                 lines.append(f"- line {fix.line} [{fix.fix.transform}] {fix.fix.message}")
         lines.append("")
-    entries = secret_entries(result)
+    entries = secrets_to_create(result)
     leaked = [s for f in files for s in f.secrets]
     if entries:
         lines.append("Secrets to create (Settings > Secrets and variables > Actions):")
-        lines += [f"- {e['secret']}" + (f": {e['create']}" if e.get("create") else "")
-                  for e in entries]
+        lines += [f"- {e.name}" + (f": {e.create}" if e.create else "") for e in entries]
         lines.append("")
     if leaked or entries:
         lines.append("Rotate the credentials that were written in plain text: they stay in")
         lines.append("the history of this repository even after this change.")
-        where = sorted({e["rotate"] for e in entries if e.get("rotate")})
+        where = sorted({e.rotate for e in entries if e.rotate})
         if where:
             lines.append(f"They were at: {', '.join(where)}.")
         lines.append("")
@@ -191,10 +185,11 @@ def commit_message(result: RepoResult, files: list[FileResult]) -> str:
 
 def commit_repo(
     root: Path,
-    process: Callable[[Path], RepoResult],
+    process: Callable[[Path, str], RepoResult],
     options: CommitOptions,
 ) -> RepoResult:
-    """Compute the fixes with `process(folder)` and commit them on a new branch.
+    """Compute the fixes with `process(folder, slug)` and commit them on a new branch
+    (`slug`: the repository's OWNER/REPO, the same whichever folder the fixes are computed in).
 
     Errors come back in `RepoResult.error` as one line (`<root>: <reason>`).
     """
@@ -204,11 +199,12 @@ def commit_repo(
         state = open_repo(root)
         if options.branch:
             check_branch_name(state.repo, options.branch)
+        slug = origin_slug(root)
         if state.clean:
-            result = process(root)
+            result = process(root, slug)
         else:
             with tempfile.TemporaryDirectory(prefix="gha-fix-") as tmp:
-                result = _process_head(state, Path(tmp), process)
+                result = _process_head(state, Path(tmp), lambda work: process(work, slug))
                 result.root = str(root)
                 if result.error is None:
                     _commit_dirty(state, result, Path(tmp), options)
@@ -255,8 +251,9 @@ def _commit_clean(
     state: RepoState, result: RepoResult, root: Path, options: CommitOptions
 ) -> None:
     """`git switch -c`, write, `git add`, `git commit` (hooks, signing); undone on failure."""
-    from gha_fix.codemod.runner import write_atomic
     from git import GitCommandError
+
+    from gha_fix.codemod.runner import write_atomic
 
     prepared = _prepare(state, result, options)
     if prepared is None:
@@ -312,12 +309,6 @@ def _process_head(
     work = tmp / "work"
     work.mkdir()
     git.checkout_index("-a", "-f", f"--prefix={work}{os.sep}", env=env)
-    # transforms read the `origin` remote (the OWNER/REPO in `gh secret set`) from .git/config:
-    # give the copy just that, so both modes say the same (it is deleted with the copy)
-    url = git.config("--get", "remote.origin.url", with_exceptions=False).strip()
-    if url:
-        (work / ".git").mkdir()
-        (work / ".git" / "config").write_text(f'[remote "origin"]\n\turl = {url}\n')
     return process(work)
 
 

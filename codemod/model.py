@@ -18,6 +18,21 @@ class Safety(str, Enum):
 
 
 @dataclass(frozen=True)
+class SecretToCreate:
+    """A repository secret a fix makes a workflow (or script) read: the user must create it.
+
+    `value` is the credential that was in the file: it goes nowhere but `--secrets-file`
+    (never printed, never in a report or commit message; masked everywhere else).
+    """
+
+    name: str  # the secret's name: `${{ secrets.NAME }}`
+    create: str  # the command that creates it: `gh secret set NAME --repo OWNER/REPO`
+    rotate: str  # `file:line` where the old value was written (it stays in git history)
+    kind: str = ""  # what it is: "GitHub token", "password", ...
+    value: str = field(default="", repr=False, compare=False)
+
+
+@dataclass(frozen=True)
 class Fix:
     """A finding and the operations that fix it, applied (and verified) as one unit."""
 
@@ -27,6 +42,8 @@ class Fix:
     operations: tuple[Operation, ...]
     safety: Safety = Safety.SAFE
     secrets: tuple[str, ...] = ()  # values that must never appear in any output
+    creates: tuple[SecretToCreate, ...] = ()  # repository secrets the fix makes it read
+    # extra facts for the JSON report only (the engine never acts on them)
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     # `key` names the fix among its transform's fixes for one file; a fix that `requires`
     # others is applied only with all of them (a top-level block is restricted only if the
@@ -42,7 +59,9 @@ class Note:
     transform: str
     path: YamlPath
     message: str
-    # structured extra info, e.g. {"unknown_actions": ["owner/repo", ...]} for the bulk report
+    unknown_actions: tuple[str, ...] = ()  # `owner/repo` of actions it did not know (report)
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # values to mask in every output
+    # extra facts for the JSON report only (the engine never acts on them)
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
@@ -95,7 +114,9 @@ class FileResult:
 
     @property
     def secrets(self) -> list[str]:
-        return [s for r in self.fixes for s in r.fix.secrets]
+        """Every credential value found in the file (by any fix or note): masked in outputs."""
+        return [*(s for r in self.fixes for s in r.fix.secrets),
+                *(s for n in self.notes for s in n.note.secrets)]
 
 
 @dataclass

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gha_fix.codemod.document import Document, DocumentError
+
+if TYPE_CHECKING:
+    from gha_fix.codemod.actions_meta import MetadataResolver
 
 WORKFLOWS_DIR = Path(".github/workflows")
 CONFIG_FILE = Path(".github/gha-fix.yml")
 ACTION_FILES = ("action.yml", "action.yaml")
-RESOLVER = "actions_meta.resolver"  # RepoContext.cache key of the run's MetadataResolver
+UNKNOWN_SLUG = "OWNER/REPO"
 
 
 class ConfigError(Exception):
@@ -29,16 +33,28 @@ def relative(root: Path, path: Path) -> str:
 
 @dataclass
 class RepoContext:
-    """Everything a transform may look at beyond the workflow it is given.
+    """Everything a transform may look at beyond the workflow it is given (LibCST's
+    `CodemodContext` is the model): typed fields for what the engine provides, `warn()` for
+    what a transform has to say about the run, `scratch` for analyses shared between
+    transforms (computed once per repository).
 
-    Local composite actions and reusable workflows are parsed on first use and kept, so that
-    analyses shared between transforms run once per repository (`cache` holds them).
+    Local composite actions and reusable workflows are parsed on first use and kept.
     """
 
     root: Path
     config: dict[str, Any] = field(default_factory=dict)
-    cache: dict[str, Any] = field(default_factory=dict)
+    # OWNER/REPO of the `origin` remote (for `gh secret set --repo`), else UNKNOWN_SLUG
+    slug: str = UNKNOWN_SLUG
+    # fetches action metadata (cache, GitHub, offline index); None: local knowledge only
+    resolver: MetadataResolver | None = None
+    warnings: list[str] = field(default_factory=list)  # said once per run, e.g. a rate limit
+    scratch: dict[str, Any] = field(default_factory=dict)
     _documents: dict[str, Document | DocumentError] = field(default_factory=dict)
+
+    def warn(self, message: str) -> None:
+        """Say `message` once for this repository (shown after its results)."""
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     def workflow_files(self) -> list[Path]:
         folder = self.root / WORKFLOWS_DIR
@@ -104,6 +120,27 @@ class RepoContext:
         return sorted(
             relative(self.root, p.parent) for name in ACTION_FILES for p in base.rglob(name)
         )
+
+
+def origin_slug(root: Path) -> str:
+    """OWNER/REPO from the `origin` remote in `root`'s .git/config, else UNKNOWN_SLUG."""
+    config = root / ".git" / "config"
+    try:
+        text = config.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return UNKNOWN_SLUG
+    section = re.search(r'\[remote "origin"\]([^\[]*)', text)
+    url = re.search(r"^\s*url\s*=\s*(\S+)", section.group(1), re.M) if section else None
+    if url is None:
+        return UNKNOWN_SLUG
+    return slug_of_url(url.group(1))
+
+
+def slug_of_url(url: str) -> str:
+    """OWNER/REPO from a remote URL (the path part only: an https URL may carry
+    credentials before the host), else UNKNOWN_SLUG."""
+    match = re.search(r"[:/]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?\Z", url)
+    return f"{match.group(1)}/{match.group(2)}" if match else UNKNOWN_SLUG
 
 
 def load_config(root: Path, override: Path | None = None) -> dict[str, Any]:

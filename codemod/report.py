@@ -124,7 +124,7 @@ def to_json(results: Sequence[RepoResult]) -> str:
 def unknown_actions(results: Sequence[RepoResult]) -> list[dict[str, Any]]:
     """Actions the transforms did not know, across all repos: what to add to the config next.
 
-    Read from `Note.details["unknown_actions"]` (a list of `owner/repo`); `count` is how many
+    Read from `Note.unknown_actions` (a list of `owner/repo`); `count` is how many
     notes named the action, `repos` in how many repositories.
     """
     count: Counter[str] = Counter()
@@ -132,7 +132,7 @@ def unknown_actions(results: Sequence[RepoResult]) -> list[dict[str, Any]]:
     for repo in results:
         for file in repo.files:
             for note in file.notes:
-                for action in note.note.details.get("unknown_actions", []):
+                for action in note.note.unknown_actions:
                     count[action] += 1
                     repos.setdefault(action, set()).add(repo.root)
     return [

@@ -30,7 +30,7 @@ from gha_fix.codemod.model import (
     Safety,
     Status,
 )
-from gha_fix.codemod.repo import RESOLVER, ConfigError, RepoContext, load_config, relative
+from gha_fix.codemod.repo import ConfigError, RepoContext, load_config, origin_slug, relative
 from gha_fix.codemod.transform import Transform
 
 if TYPE_CHECKING:
@@ -273,9 +273,12 @@ def select_transforms(config: dict, options: RunOptions) -> list[Transform]:
 
 
 def process_repo(
-    root: Path, options: RunOptions, transforms: Sequence[Transform] | None = None
+    root: Path, options: RunOptions, transforms: Sequence[Transform] | None = None,
+    slug: str | None = None,
 ) -> RepoResult:
-    """Process every workflow of the repo at `root`; one bad file never stops the others."""
+    """Process every workflow of the repo at `root`; one bad file never stops the others.
+
+    `slug` is OWNER/REPO (default: from `root`'s `origin` remote)."""
     result = RepoResult(str(root))
     try:
         config = load_config(root, options.config)
@@ -286,8 +289,8 @@ def process_repo(
     unsafe = options.unsafe_fixes or bool(config.get("unsafe-fixes"))
     if unsafe != options.unsafe_fixes:
         options = RunOptions(**{**options.__dict__, "unsafe_fixes": unsafe})
-    repo = RepoContext(root, config)
-    repo.cache[RESOLVER] = resolver_for(options)
+    repo = RepoContext(root, config, slug=slug or origin_slug(root),
+                       resolver=resolver_for(options))
     for path in repo.workflow_files():
         shown = relative(root, path)
         if path.is_symlink() and not repo.inside(path):
@@ -304,7 +307,7 @@ def process_repo(
             write_result(path, file_result)
         result.files.append(file_result)
     result.files += process_other_files(repo, chosen, options, result)
-    result.messages += repo.cache.get("actions_meta.warnings", [])
+    result.messages += repo.warnings
     return result
 
 

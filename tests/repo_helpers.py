@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+
 from gha_fix.codemod.document import Document
 from gha_fix.codemod.edits import ReplaceValue, SetKey
-from gha_fix.codemod.model import Fix, Note
+from gha_fix.codemod.model import Fix, Note, SecretToCreate
 from gha_fix.codemod.repo import RepoContext
 from gha_fix.codemod.transform import Transform
 
@@ -70,9 +71,9 @@ class MoveSecret(Transform):
                     yield Fix(
                         self.id, path, f"token {value} in env {key} moved to secrets.NPM_TOKEN",
                         (ReplaceValue(path, "${{ secrets.NPM_TOKEN }}"),),
-                        secrets=(value,), details={"secrets": [{
-                            "secret": "NPM_TOKEN", "create": "gh secret set NPM_TOKEN",
-                            "rotate": f"{doc.path}:{doc.line_of(path)}"}]},
+                        secrets=(value,), creates=(SecretToCreate(
+                            "NPM_TOKEN", "gh secret set NPM_TOKEN",
+                            f"{doc.path}:{doc.line_of(path)}", "npm token", value),),
                     )
 
 
@@ -88,7 +89,7 @@ class UnknownActions(Transform):
                     action = uses.split("@")[0]
                     yield Note(self.id, ("jobs", job_id, "steps", index),
                                f"job {job_id} left as is: unknown action {uses}",
-                               details={"unknown_actions": [action]})
+                               unknown_actions=(action,))
 
 
 TEST_REGISTRY = {c.id: c for c in (AddPermissions, MoveSecret, UnknownActions)}
@@ -146,8 +147,9 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 def run(*args: str) -> tuple[int, str, str]:
     """The CLI through typer's runner: (exit code, stdout, stderr); a crash is re-raised."""
-    from gha_fix.codemod.cli import app
     from typer.testing import CliRunner
+
+    from gha_fix.codemod.cli import app
 
     result = CliRunner().invoke(app, list(args))
     if result.exception and not isinstance(result.exception, SystemExit):

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
 from gha_fix.codemod.actions_meta import (
     INDEX_FILE,
     ActionRef,
@@ -539,6 +540,7 @@ jobs:
 def test_analysis_with_resolver(server: Server, tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     import cross_check
+
     from gha_fix.codemod.document import Document
     from gha_fix.codemod.repo import RepoContext
 
@@ -594,8 +596,9 @@ def online_repo(monkeypatch: pytest.MonkeyPatch, server: Server, tmp_path: Path)
 def test_cli_reads_metadata_online(server: Server, tmp_path: Path,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """`gha-fix check` (not --offline) learns unknown actions from their action.yml."""
-    from gha_fix.codemod.cli import app
     from typer.testing import CliRunner
+
+    from gha_fix.codemod.cli import app
 
     repo = online_repo(monkeypatch, server, tmp_path)
     (repo / ".github/workflows/ci.yml").write_text(CALLING)
@@ -635,10 +638,11 @@ def test_metadata_ttl_option(server: Server, tmp_path: Path,
                              monkeypatch: pytest.MonkeyPatch) -> None:
     """--metadata-ttl (or GHA_FIX_METADATA_TTL) decides when a tag's cached metadata is
     fetched again; a bad value is one line and exit 2."""
+    from typer.testing import CliRunner
+
     from gha_fix.codemod import runner
     from gha_fix.codemod.actions_meta import parse_duration
     from gha_fix.codemod.cli import app
-    from typer.testing import CliRunner
 
     assert [parse_duration(t) for t in ("90", "90s", "30m", "12h", "7d", "1.5h", "x", "")] == [
         90, 90, 1800, 43200, 604800, 5400, None, None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from gha_fix.codemod.document import Document
 from gha_fix.codemod.repo import RepoContext
 from gha_fix.transforms.analysis import analyse_workflow

@@ -7,11 +7,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from gha_fix.codemod.bulk import Job, Target, discover, parse_shard, run_all, shard
-from gha_fix.codemod.document import Document
-from gha_fix.codemod.model import Fix, Note
-from gha_fix.codemod.repo import RepoContext
-from gha_fix.codemod.transform import Transform
 from repo_helpers import (
     CLEAN_WORKFLOW,
     WORKFLOW,
@@ -21,6 +16,12 @@ from repo_helpers import (
     test_transforms,  # noqa: F401  (a fixture)
     write_files,
 )
+
+from gha_fix.codemod.bulk import Job, Target, discover, parse_shard, run_all, shard
+from gha_fix.codemod.document import Document
+from gha_fix.codemod.model import Fix, Note
+from gha_fix.codemod.repo import RepoContext
+from gha_fix.codemod.transform import Transform
 
 CI = ".github/workflows/ci.yml"
 

@@ -6,8 +6,9 @@ import stat
 import subprocess
 from pathlib import Path
 
-from gha_fix.codemod.cli import app
 from typer.testing import CliRunner
+
+from gha_fix.codemod.cli import app
 
 RELEASE = """name: Release
 on:

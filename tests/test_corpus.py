@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, corpus_repos
 from engine_ops import Exercise
+
 from gha_fix.codemod.document import Document, DocumentError
 from gha_fix.codemod.edits import last_line, op_path
 from gha_fix.codemod.model import Status

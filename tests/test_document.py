@@ -6,8 +6,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import _ruamel_yaml
-from gha_fix.codemod.document import Document, load_yaml
 from ruamel.yaml.nodes import ScalarNode
+
+from gha_fix.codemod.document import Document, load_yaml
 
 
 def test_compose_in_threads_and_ruamel_left_as_it_was() -> None:

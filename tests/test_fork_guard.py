@@ -15,6 +15,8 @@ from typing import Any
 import gh_expr
 import pytest
 from conftest import ROOT
+from test_golden import run_case
+
 from gha_fix.codemod.document import Document
 from gha_fix.transforms.analysis import Need, StepNeeds
 from gha_fix.transforms.fork_guard import (
@@ -29,7 +31,6 @@ from gha_fix.transforms.fork_guard import (
     secrets_in,
     write_reasons,
 )
-from test_golden import run_case
 
 GOLDEN = ROOT / "tests" / "golden" / "fork-guard"
 REPOSITORY = "octo/app"

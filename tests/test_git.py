@@ -9,8 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gha_fix.codemod.cli import _push_value
-from gha_fix.codemod.git import GitError, open_repo
 from repo_helpers import (
     FAKE_TOKEN,
     WORKFLOW,
@@ -21,6 +19,9 @@ from repo_helpers import (
     test_transforms,  # noqa: F401  (a fixture)
     write_files,
 )
+
+from gha_fix.codemod.cli import _push_value
+from gha_fix.codemod.git import GitError, open_repo
 
 pytestmark = pytest.mark.usefixtures("test_transforms")
 CI = ".github/workflows/ci.yml"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from engine_ops import Exercise, Ops
+
 from gha_fix.codemod.document import Document
 from gha_fix.codemod.report import text_lines
 from gha_fix.codemod.runner import RunOptions, process_repo

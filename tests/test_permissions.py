@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+
 from gha_fix.codemod.document import Document
 from gha_fix.transforms.analysis import builtin_knowledge, octokit_needs, rest_needs
 

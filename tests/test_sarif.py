@@ -14,7 +14,6 @@ from pathlib import Path
 import jsonschema
 import pytest
 from conftest import ROOT
-from gha_fix.codemod.document import Document
 from repo_helpers import (
     FAKE_TOKEN,
     WORKFLOW,
@@ -22,6 +21,8 @@ from repo_helpers import (
     run,
     test_transforms,  # noqa: F401  (a fixture)
 )
+
+from gha_fix.codemod.document import Document
 
 pytestmark = pytest.mark.usefixtures("test_transforms")
 SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())

@@ -16,9 +16,12 @@ from pathlib import Path
 
 import pytest
 from conftest import CORPUS, ROOT, corpus_repos
+from typer.testing import CliRunner
+
 from gha_fix.codemod.cli import app
 from gha_fix.codemod.document import Document
 from gha_fix.codemod.model import Safety, Status
+from gha_fix.codemod.repo import origin_slug
 from gha_fix.codemod.runner import RunOptions, process_repo
 from gha_fix.transforms import REGISTRY
 from gha_fix.transforms.secrets import (
@@ -26,14 +29,12 @@ from gha_fix.transforms.secrets import (
     SecretsFileError,
     known_tokens,
     name_based,
-    owner_repo,
     rules_in,
     secrets_mapping,
     service_values,
     table,
     write_secrets_file,
 )
-from typer.testing import CliRunner
 
 F = "FAKE"
 # rule id → (fake value, key the value must sit under, or None)
@@ -193,7 +194,7 @@ jobs:
 
 
 def test_owner_repo_from_origin(tmp_path: Path) -> None:
-    assert owner_repo(tmp_path) == "OWNER/REPO"
+    assert origin_slug(tmp_path) == "OWNER/REPO"
     (tmp_path / ".git").mkdir()
     for url, slug in [("git@github.com:acme/widgets.git", "acme/widgets"),
                       ("https://github.com/acme/widgets", "acme/widgets"),
@@ -201,7 +202,7 @@ def test_owner_repo_from_origin(tmp_path: Path) -> None:
                       ("ssh://git@github.com/acme/widgets.git/", "acme/widgets")]:
         (tmp_path / ".git" / "config").write_text(
             f'[core]\n\tbare = false\n[remote "origin"]\n\turl = {url}\n\tfetch = x\n')
-        assert owner_repo(tmp_path) == slug
+        assert origin_slug(tmp_path) == slug
 
 
 # --- not secrets ------------------------------------------------------------------------------
@@ -505,8 +506,9 @@ def test_no_value_in_the_commit(tmp_path: Path) -> None:
 
 def test_cli_secrets_file(tmp_path: Path) -> None:
     """`apply --secrets-file` writes NAME=value (0600) outside the repo and prints no value."""
-    from gha_fix.codemod.cli import app
     from typer.testing import CliRunner
+
+    from gha_fix.codemod.cli import app
 
     value = FAKES["npm"][0]
     repo = tmp_path / "repo"

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gha_fix.codemod.document import Document, DocumentError, YamlPath, load_yaml
-from gha_fix.codemod.repo import RESOLVER
 from gha_fix.transforms.patterns import required_literal
 
 if TYPE_CHECKING:
@@ -191,9 +190,9 @@ def knowledge_for(config: dict[str, Any]) -> Knowledge:
 def repo_knowledge(repo: RepoContext) -> Knowledge:
     """`knowledge_for` the repo's config, built once per repository (its combined regexes
     are compiled on first use)."""
-    if "analysis:knowledge" not in repo.cache:
-        repo.cache["analysis:knowledge"] = knowledge_for(repo.config)
-    return repo.cache["analysis:knowledge"]
+    if "analysis:knowledge" not in repo.scratch:
+        repo.scratch["analysis:knowledge"] = knowledge_for(repo.config)
+    return repo.scratch["analysis:knowledge"]
 
 
 def needs_from(block: Any, reason: str) -> list[Need]:
@@ -447,9 +446,7 @@ class Analyser:
         try:
             return method(ref)
         except ResolverError as exc:
-            warnings = self.repo.cache.setdefault("actions_meta.warnings", [])
-            if str(exc) not in warnings:
-                warnings.append(str(exc))
+            self.repo.warn(str(exc))
             return method(ref)
 
     def composite_steps(
@@ -1113,12 +1110,12 @@ def _split(command: str) -> list[str]:
 def analyse_workflow(doc: Document, repo: RepoContext) -> dict[str, JobNeeds]:
     """JobNeeds for every job of `doc`, computed once per text and repo."""
     key = "analysis:" + hashlib.blake2b(doc.text.encode(), digest_size=16).hexdigest()
-    cached = repo.cache.get(key)
+    cached = repo.scratch.get(key)
     if cached is None:
-        analyser = Analyser(repo, repo_knowledge(repo), repo.cache.get(RESOLVER))
+        analyser = Analyser(repo, repo_knowledge(repo), repo.resolver)
         data = doc.data
         env = _env(data.get("env"))
         jobs = data.get("jobs") if isinstance(data.get("jobs"), dict) else {}
         cached = {str(job_id): analyser.job(str(job_id), job, env) for job_id, job in jobs.items()}
-        repo.cache[key] = cached
+        repo.scratch[key] = cached
     return cached

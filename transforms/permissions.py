@@ -308,4 +308,4 @@ class Permissions(Transform):
         extra = f" and {more} more" if more > 0 else ""
         return Note(self.id, ("jobs", job_id),
                     f"job {job_id} left as is: {reason}{extra}{hint}",
-                    details={"unknown_actions": sorted(set(needs.unknown_actions))})
+                    unknown_actions=tuple(sorted(set(needs.unknown_actions))))

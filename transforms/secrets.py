@@ -40,7 +40,7 @@ from typing import Any
 
 from gha_fix.codemod.document import Document, YamlPath
 from gha_fix.codemod.edits import Operation, ReplaceValue, SetKey
-from gha_fix.codemod.model import FileEdit, Fix, Note, RepoResult, Safety, Status
+from gha_fix.codemod.model import FileEdit, Fix, Note, RepoResult, Safety, SecretToCreate, Status
 from gha_fix.codemod.repo import RepoContext, relative
 from gha_fix.codemod.transform import Transform
 from gha_fix.transforms import register
@@ -244,22 +244,6 @@ def valid_name(name: str) -> bool:
 
 
 # --- the repository: where `gh secret set` points, which names are taken -----------------------
-def owner_repo(root: Path) -> str:
-    """OWNER/REPO from the `origin` remote in .git/config, else the literal `OWNER/REPO`."""
-    config = root / ".git" / "config"
-    try:
-        text = config.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "OWNER/REPO"
-    section = re.search(r'\[remote "origin"\]([^\[]*)', text)
-    url = re.search(r"^\s*url\s*=\s*(\S+)", section.group(1), re.M) if section else None
-    if url is None:
-        return "OWNER/REPO"
-    # the path part only: an https URL may carry credentials before the host
-    match = re.search(r"[:/]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?\Z", url.group(1))
-    return f"{match.group(1)}/{match.group(2)}" if match else "OWNER/REPO"
-
-
 @dataclass
 class Plan:
     """Per repository: one NAME per secret value, and the Python files' findings."""
@@ -284,10 +268,10 @@ class Plan:
 
 def plan_for(repo: RepoContext) -> Plan:
     """Scan the whole repository once (names must agree across files)."""
-    if _CACHE in repo.cache:
-        return repo.cache[_CACHE]
-    plan = Plan(owner_repo(repo.root))
-    repo.cache[_CACHE] = plan
+    if _CACHE in repo.scratch:
+        return repo.scratch[_CACHE]
+    plan = Plan(repo.slug)
+    repo.scratch[_CACHE] = plan
     scripts: set[str] = set()
     for path in repo.workflow_files():
         doc = repo.load(relative(repo.root, path))
@@ -377,7 +361,7 @@ def scan_workflow(doc: Document, repo: RepoContext | None = None) -> list[Site]:
     the plan of the whole repo and the fix of one file both need them)."""
     if repo is None:
         return _scan_workflow(doc)
-    cache = repo.cache.setdefault("secrets:scans", {})
+    cache = repo.scratch.setdefault("secrets:scans", {})
     hit = cache.get(doc.path)
     if hit is None or hit[0] != doc.text:
         hit = cache[doc.path] = (doc.text, _scan_workflow(doc))
@@ -777,13 +761,6 @@ def _add_import_os(cst: Any, module: Any) -> Any:
     return module.with_changes(body=body)
 
 
-@dataclass(frozen=True)
-class _Noted(Note):
-    """A Note about secrets left in place; `values` are masked in the file's outputs."""
-
-    values: tuple[str, ...] = field(default=(), repr=False, compare=False)
-
-
 # --- the transform ----------------------------------------------------------------------------
 _WHERE = {"env": "env", "with": "input", "secrets": "secrets", "credentials": "credentials"}
 
@@ -797,8 +774,8 @@ class Secrets(Transform):
     def run(self, doc: Document, repo: RepoContext) -> Iterable[Fix | Note]:
         items = list(self._run(doc, repo))
         # values only noted (left in place) are masked too: a diff's context lines may show them
-        noted = tuple(dict.fromkeys(v for item in items if isinstance(item, _Noted)
-                                    for v in item.values))
+        noted = tuple(dict.fromkeys(v for item in items if isinstance(item, Note)
+                                    for v in item.secrets))
         for item in items:
             if isinstance(item, Fix) and noted:
                 extra = tuple(v for v in noted if v not in item.secrets)
@@ -814,9 +791,9 @@ class Secrets(Transform):
                 reason = ("expressions are not allowed here" if site.kind == "other" else
                           "a reusable workflow's `with:` cannot read secrets; use `secrets:`")
                 for hit in site.hits:
-                    yield _Noted(ID, site.path, f"plaintext {hit.label} at {_path(site.path)}: "
+                    yield Note(ID, site.path, f"plaintext {hit.label} at {_path(site.path)}: "
                                f"not replaced ({reason}); move it to a secret by hand and rotate "
-                               f"it ({doc.path}:{_line(doc, site, hit)})", values=(hit.value,))
+                               f"it ({doc.path}:{_line(doc, site, hit)})", secrets=(hit.value,))
                 continue
             names = {h.value: plan.name_for(h.value, site.preferred(h), h.type_name)
                      for h in site.hits}
@@ -881,9 +858,9 @@ class Secrets(Transform):
                     reason = ("in a pwsh single-quoted string, a heredoc or an unknown shell"
                               if site.key != "python" else "not a plain string literal")
                     for hit in script_hits:
-                        yield _Noted(ID, site.path, f"plaintext {hit.label} in run: ({reason}):"
+                        yield Note(ID, site.path, f"plaintext {hit.label} in run: ({reason}):"
                                      f" not replaced; move it to a secret by hand and rotate it "
-                                     f"({doc.path}:{_line(doc, site, hit)})", values=(hit.value,))
+                                     f"({doc.path}:{_line(doc, site, hit)})", secrets=(hit.value,))
                     continue
                 ops.append(ReplaceValue(site.path, new))
                 where = "run: script"
@@ -901,22 +878,24 @@ class Secrets(Transform):
         entries = []
         for hit in hits:
             name = names[hit.value]
-            rotate = _rotate(doc, site, hit, plan)
-            entries.append({"secret": name, "create": f"gh secret set {name} --repo {plan.slug}",
-                            "rotate": rotate, "kind": hit.label})
-        unique = list({e["secret"]: e for e in entries}.values())
+            entries.append(SecretToCreate(name, f"gh secret set {name} --repo {plan.slug}",
+                                          _rotate(doc, site, hit, plan), hit.label, hit.value))
+        unique = list({e.name: e for e in entries}.values())
         first = hits[0]
         label = first.label if len({h.label for h in hits}) == 1 else "credentials"
-        refs = ", ".join(f"${{{{ secrets.{e['secret']} }}}}" for e in unique)
-        creates = "; ".join(e["create"] for e in unique)
-        rotates = ", ".join(dict.fromkeys(e["rotate"] for e in entries))
+        refs = ", ".join(f"${{{{ secrets.{e.name} }}}}" for e in unique)
+        creates = "; ".join(e.create for e in unique)
+        rotates = ", ".join(dict.fromkeys(e.rotate for e in entries))
         message = (f"plaintext {label} in {where} → {refs}; create: {creates}; the old value "
                    f"must be rotated: it stays in git history ({rotates})")
         safety = Safety.SAFE if all(h.safe for h in hits) else Safety.UNSAFE
-        details: dict[str, Any] = {k: v for k, v in unique[0].items() if k != "kind"}
-        details["secrets"] = unique
+        details = {"secret": unique[0].name, "create": unique[0].create,
+                   "rotate": unique[0].rotate,
+                   "secrets": [{"secret": e.name, "create": e.create, "rotate": e.rotate,
+                                "kind": e.kind} for e in unique]}
         return Fix(ID, path or site.path, message, ops, safety,
-                   secrets=tuple(dict.fromkeys(h.value for h in hits)), details=details)
+                   secrets=tuple(dict.fromkeys(h.value for h in hits)), creates=tuple(unique),
+                   details=details)
 
     # --- other files of the repo (Python scripts) -------------------------------------------
     def run_repo(self, repo: RepoContext, allowed: Callable[[Fix], bool]) -> Iterable[FileEdit]:
@@ -941,7 +920,9 @@ class Secrets(Transform):
                    f" the old value must be rotated: it stays in git history ({rotate})")
         entry = {"secret": name, "create": create, "rotate": rotate}
         return Fix(ID, (), message, (), Safety.SAFE if hit.safe else Safety.UNSAFE,
-                   secrets=(hit.value,), details={**entry, "secrets": [entry]})
+                   secrets=(hit.value,),
+                   creates=(SecretToCreate(name, create, rotate, hit.label, hit.value),),
+                   details={**entry, "secrets": [entry]})
 
 
 def _ref(name: str) -> str:
@@ -997,9 +978,8 @@ def secrets_mapping(results: Iterable[RepoResult]) -> dict[str, str]:
             fix = result.fix
             if fix.transform != ID:
                 continue
-            entries = fix.details.get("secrets", [])
-            for entry, value in zip(entries, fix.secrets, strict=False):
-                mapping.setdefault(entry["secret"], value)
+            for secret in fix.creates:
+                mapping.setdefault(secret.name, secret.value)
     return mapping
 
 
