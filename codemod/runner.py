@@ -12,14 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gha_fix.codemod.document import Document, DocumentError, same_data
-from gha_fix.codemod.edits import (
-    EditError,
-    Operation,
-    Renderer,
-    Splice,
-    apply_splices,
-    apply_to_data,
-)
 from gha_fix.codemod.model import (
     FileResult,
     Fix,
@@ -30,7 +22,10 @@ from gha_fix.codemod.model import (
     Safety,
     Status,
 )
+from gha_fix.codemod.operations import EditError, Operation, apply_to_data
+from gha_fix.codemod.render import Renderer
 from gha_fix.codemod.repo import ConfigError, RepoContext, load_config, origin_slug, relative
+from gha_fix.codemod.splice import Splice, apply_splices
 from gha_fix.codemod.transform import Transform
 
 if TYPE_CHECKING:
