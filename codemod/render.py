@@ -41,6 +41,8 @@ from gha_fix.codemod.style import Style, render_entry, render_flow, render_scala
 
 
 class Renderer:
+    """Renders operations on one document (its `Style` is learnt once, on first use)."""
+
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.style = Style(doc)
