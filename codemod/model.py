@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Any
 
 from gha_fix.codemod.document import YamlPath
-from gha_fix.codemod.edits import Operation
+from gha_fix.codemod.operations import Operation
 
 
 class Safety(str, Enum):

@@ -11,15 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gha_fix.codemod.document import Document, DocumentError, same_data
-from gha_fix.codemod.edits import (
-    EditError,
-    Operation,
-    Renderer,
-    Splice,
-    apply_splices,
-    apply_to_data,
-)
+from gha_fix.codemod.document import Document, DocumentError
 from gha_fix.codemod.model import (
     FileResult,
     Fix,
@@ -32,6 +24,7 @@ from gha_fix.codemod.model import (
 )
 from gha_fix.codemod.repo import ConfigError, RepoContext, load_config, origin_slug, relative
 from gha_fix.codemod.transform import Transform
+from gha_fix.codemod.verify import apply_fixes
 
 if TYPE_CHECKING:
     from gha_fix.codemod.actions_meta import MetadataResolver
@@ -76,53 +69,6 @@ def resolver_for(options: RunOptions) -> MetadataResolver:
         _RESOLVERS[key] = MetadataResolver(offline=offline, token=token, base_url=base,
                                            api_url=api, ttl=ttl)
     return _RESOLVERS[key]
-
-
-def apply_fix(doc: Document, fix: Fix) -> Document:
-    """`doc` with every operation of `fix` applied and verified, or EditError with the reason."""
-    current = doc
-    for op in fix.operations:
-        splices = Renderer(current).render(op)
-        current = _verified(current, splices, [op])
-    return current
-
-
-def _verified(doc: Document, splices: list[Splice], ops: list[Operation]) -> Document:
-    """The edited document, if its data is exactly `doc`'s data with `ops` applied."""
-    try:
-        edited = doc.with_text(apply_splices(doc.text, splices))
-    except DocumentError as exc:
-        raise EditError(f"the edited file does not parse ({exc.reason})") from None
-    expected = doc.data
-    for op in ops:
-        expected = apply_to_data(expected, op)
-    if not same_data(edited.data, expected):
-        raise EditError("verification failed: the edited data is not the intended change")
-    return edited
-
-
-def apply_fixes(doc: Document, fixes: list[Fix]) -> tuple[Document, dict[int, str]]:
-    """Apply `fixes`; returns the new document and the reasons of the dropped ones (by index).
-
-    Fast path: render every fix against `doc`, splice them all and verify once (one re-parse
-    instead of one per fix, which matters for 400 KB generated workflows).  If anything in
-    the batch fails, fall back to one fix at a time, so a bad fix is dropped alone.
-    """
-    if len(fixes) > 1:
-        renderer = Renderer(doc)
-        try:
-            splices = [s for fix in fixes for op in fix.operations for s in renderer.render(op)]
-            ops = [op for fix in fixes for op in fix.operations]
-            return _verified(doc, splices, ops), {}
-        except EditError:
-            pass
-    failed: dict[int, str] = {}
-    for index, fix in enumerate(fixes):
-        try:
-            doc = apply_fix(doc, fix)
-        except EditError as exc:
-            failed[index] = str(exc)
-    return doc, failed
 
 
 def suppressed(doc: Document, fix: Fix | Note) -> bool:

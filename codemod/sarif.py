@@ -57,8 +57,8 @@ def _uri(repo: RepoResult, file: FileResult, many: bool) -> str:
 def _replacements(file: FileResult, fix: FixResult) -> list[dict[str, Any]]:
     """Line replacements for `fix` applied alone to the original text ([] if it cannot be)."""
     from gha_fix.codemod.document import BOM, Document, DocumentError
-    from gha_fix.codemod.edits import EditError
-    from gha_fix.codemod.runner import apply_fix
+    from gha_fix.codemod.operations import EditError
+    from gha_fix.codemod.verify import apply_fix
 
     try:
         doc = Document.from_text(file.path, file.original.removeprefix(BOM))

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from gha_fix.codemod.document import Document
-from gha_fix.codemod.edits import Commented, RemoveKey, ReplaceValue, SetKey
 from gha_fix.codemod.model import Fix, Note, Safety
+from gha_fix.codemod.operations import Commented, RemoveKey, ReplaceValue, SetKey
 from gha_fix.codemod.repo import RepoContext
 from gha_fix.codemod.transform import Transform
 

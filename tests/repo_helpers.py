@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from gha_fix.codemod.document import Document
-from gha_fix.codemod.edits import ReplaceValue, SetKey
 from gha_fix.codemod.model import Fix, Note, SecretToCreate
+from gha_fix.codemod.operations import ReplaceValue, SetKey
 from gha_fix.codemod.repo import RepoContext
 from gha_fix.codemod.transform import Transform
 

@@ -14,10 +14,11 @@ from conftest import CORPUS, corpus_repos
 from engine_ops import Exercise
 
 from gha_fix.codemod.document import Document, DocumentError
-from gha_fix.codemod.edits import last_line, op_path
 from gha_fix.codemod.model import Status
+from gha_fix.codemod.operations import op_path
 from gha_fix.codemod.repo import RepoContext
 from gha_fix.codemod.runner import RunOptions, process_document
+from gha_fix.codemod.splice import last_line
 from gha_fix.codemod.transform import Transform
 from gha_fix.transforms import REGISTRY
 

@@ -45,8 +45,8 @@ from pathlib import Path
 from typing import Any
 
 from gha_fix.codemod.document import Document, YamlPath
-from gha_fix.codemod.edits import SetKey
 from gha_fix.codemod.model import Fix, Note, Safety
+from gha_fix.codemod.operations import SetKey
 from gha_fix.codemod.repo import RepoContext
 from gha_fix.codemod.transform import Transform
 from gha_fix.transforms import analysis, register

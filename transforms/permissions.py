@@ -35,8 +35,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from gha_fix.codemod.document import Document, YamlPath
-from gha_fix.codemod.edits import Commented, ReplaceValue, SetKey
 from gha_fix.codemod.model import Fix, Note
+from gha_fix.codemod.operations import Commented, ReplaceValue, SetKey
 from gha_fix.codemod.repo import RepoContext
 from gha_fix.codemod.transform import Transform
 from gha_fix.transforms import register

@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from gha_fix.codemod.document import Document, YamlPath
-from gha_fix.codemod.edits import Operation, ReplaceValue, SetKey
 from gha_fix.codemod.model import FileEdit, Fix, Note, RepoResult, Safety, SecretToCreate, Status
+from gha_fix.codemod.operations import Operation, ReplaceValue, SetKey
 from gha_fix.codemod.repo import RepoContext, relative
 from gha_fix.codemod.transform import Transform
 from gha_fix.transforms import register

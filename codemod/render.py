@@ -1,310 +1,48 @@
-"""Edit operations on YAML paths, rendered as text in the file's own style and spliced in.
+"""Operations rendered as splices: the only code that writes YAML text into a file.
 
-Transforms say *what* changes (`SetKey`, `RemoveKey`, `ReplaceValue`); this module alone decides
-how the text looks: indentation width, sequence indentation, quote style, line ending, flow or
-block.  Every operation becomes a few `Splice`s on the original text; nothing outside them moves.
+`Renderer(doc).render(op)` turns one `SetKey`, `RemoveKey` or `ReplaceValue` into the
+`Splice`s that make the change in `doc`'s text, in the file's own style (`Style`): new entries
+indented like their siblings and spaced like them, scalars keeping their quotes and comments,
+flow collections staying flow, block scalars staying blocks, the file's line ending.  What
+cannot be done safely raises `EditError`; whether the result is right is checked afterwards by
+`gha_fix.codemod.verify`.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections import Counter
-from dataclasses import dataclass
-from functools import cached_property
-from itertools import pairwise
 from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from gha_fix.codemod.document import Document, YamlPath, child, construct, resolve_plain, same_data
-
-
-class EditError(Exception):
-    """An operation that cannot be rendered safely; the message is the named reason."""
-
-
-@dataclass(frozen=True)
-class Commented:
-    """A value that carries a trailing comment (`contents: write  # gh release create`)."""
-
-    value: Any
-    comment: str
-
-
-@dataclass(frozen=True)
-class SetKey:
-    """Set `key` in the mapping at `path`: replace its value, or add the entry.
-
-    A new entry goes after the first key of `after` that exists, else before the first of
-    `before`, else at the end of the mapping.
-    """
-
-    path: YamlPath
-    key: str
-    value: Any
-    after: tuple[str, ...] = ()
-    before: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RemoveKey:
-    path: YamlPath
-    key: str
-
-
-@dataclass(frozen=True)
-class ReplaceValue:
-    """Replace the node at `path`; a mapping replaced by a mapping is edited key by key."""
-
-    path: YamlPath
-    value: Any
-
-
-Operation = SetKey | RemoveKey | ReplaceValue
-
-
-@dataclass(frozen=True, order=True)
-class Splice:
-    start: int
-    end: int
-    text: str
-
-
-def plain(value: Any) -> Any:
-    """The data a rendered value stands for (comments dropped)."""
-    if isinstance(value, Commented):
-        return plain(value.value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
-def op_path(op: Operation) -> YamlPath:
-    return (*op.path, op.key) if isinstance(op, SetKey | RemoveKey) else op.path
-
-
-# --- the expected data ----------------------------------------------------------------------
-def apply_to_data(data: Any, op: Operation) -> Any:
-    """`data` with `op` applied, copying only along the path (the original stays intact)."""
-    path = op_path(op)
-    if isinstance(op, RemoveKey):
-        return _update(data, path[:-1], lambda m: {k: v for k, v in m.items() if k != op.key})
-    return _update(data, path, lambda _old: plain(op.value))
-
-
-def _update(node: Any, path: YamlPath, change: Any) -> Any:
-    if not path:
-        return change(node)
-    head, rest = path[0], path[1:]
-    if isinstance(node, list):
-        copy = list(node)
-        copy[head] = _update(copy[head], rest, change)  # type: ignore[index]
-        return copy
-    copy = dict(node) if isinstance(node, dict) else {}
-    copy[head] = _update(copy.get(head), rest, change)
-    return copy
-
-
-# --- style ----------------------------------------------------------------------------------
-_SAFE_PLAIN_FIRST = re.compile(r"[A-Za-z0-9_$(./~=+^\\]")
-_YAML11_SPECIAL = re.compile(
-    r"(?i:y|n|yes|no|on|off|true|false|null|~)\Z|[-+]?[0-9.]|<<\Z|=\Z"
+from gha_fix.codemod.document import Document, YamlPath, construct, same_data
+from gha_fix.codemod.operations import (
+    Commented,
+    EditError,
+    Operation,
+    RemoveKey,
+    SetKey,
+    format_path,
+    op_path,
+    plain,
 )
+from gha_fix.codemod.splice import (
+    Splice,
+    after_line,
+    block_header,
+    ends_in_block_scalar,
+    in_flow,
+    is_blank,
+    last_line,
+    line_start,
+    starts_line,
+)
+from gha_fix.codemod.style import Style, render_entry, render_flow, render_scalar
 
 
-class Style:
-    """How this file writes YAML, learnt from its own nodes."""
-
-    def __init__(self, doc: Document) -> None:
-        self.doc = doc
-
-    @cached_property
-    def _learnt(self) -> tuple[int, int, str]:
-        """(mapping indent step, sequence indent under a key, preferred quote)."""
-        steps: Counter[int] = Counter()
-        seq_offsets: Counter[int] = Counter()
-        quotes: Counter[str] = Counter()
-
-        def walk(node: Node, col: int | None) -> None:
-            if isinstance(node, ScalarNode):
-                if node.style in ("'", '"'):
-                    quotes[node.style] += 1
-                return
-            if getattr(node, "flow_style", False):
-                return
-            if isinstance(node, MappingNode):
-                if node.value and col is not None:
-                    steps[node.value[0][0].start_mark.column - col] += 1
-                for key, value in node.value:
-                    walk(value, key.start_mark.column)
-            elif isinstance(node, SequenceNode):
-                if col is not None:
-                    seq_offsets[node.start_mark.column - col] += 1
-                for item in node.value:
-                    walk(item, None)
-
-        walk(self.doc.root, None)
-        step = next((s for s, _ in steps.most_common() if s > 0), 2)
-        seq = seq_offsets.most_common(1)[0][0] if seq_offsets else step
-        quote = "'" if quotes["'"] >= quotes['"'] else '"'
-        return step, max(seq, 0), quote
-
-    @property
-    def indent(self) -> int:
-        return self._learnt[0]
-
-    @property
-    def sequence_indent(self) -> int:
-        return self._learnt[1]
-
-    @property
-    def quote(self) -> str:
-        return self._learnt[2]
-
-
-def is_plain_safe(text: str, flow: bool = False) -> bool:
-    """Whether `text` can be written unquoted and still read back as the same string."""
-    if not text or text != text.strip() or not _SAFE_PLAIN_FIRST.match(text):
-        return False
-    if any(ch in text for ch in "\n\r\t") or not text.isprintable():
-        return False
-    if ": " in text or " #" in text or text.endswith(":"):
-        return False
-    if flow and any(ch in text for ch in ",[]{}"):
-        return False
-    return not (resolve_plain(text) != text or _YAML11_SPECIAL.match(text))
-
-
-def quote_scalar(text: str, quote: str) -> str:
-    if quote == "'" and text.isprintable():
-        return "'" + text.replace("'", "''") + "'"
-    return json.dumps(text, ensure_ascii=False)
-
-
-def render_scalar(value: Any, style: Style, flow: bool = False, keep: str | None = None) -> str:
-    """One-line text for a scalar; `keep` is the style of the scalar it replaces."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    text = str(value)
-    if keep in ("'", '"') and (keep == '"' or text.isprintable()):
-        return quote_scalar(text, keep)
-    if is_plain_safe(text, flow):
-        return text
-    return quote_scalar(text, style.quote)
-
-
-def render_flow(value: Any, style: Style) -> str:
-    value = plain(value)
-    if isinstance(value, dict):
-        inner = ", ".join(
-            f"{render_scalar(k, style, True)}: {render_flow(v, style)}" for k, v in value.items()
-        )
-        return "{" + inner + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(render_flow(v, style) for v in value) + "]"
-    return render_scalar(value, style, True)
-
-
-def render_entry(key: str, value: Any, indent: int, style: Style) -> list[str]:
-    """Block lines (no line breaks) for `key: value` at column `indent`."""
-    comment = ""
-    if isinstance(value, Commented):
-        comment = f"  # {value.comment}"
-        value = value.value
-    head = " " * indent + render_scalar(key, style)
-    if isinstance(value, dict) and value:
-        lines = [head + ":" + comment]
-        for k, v in value.items():
-            lines += render_entry(k, v, indent + style.indent, style)
-        return lines
-    if isinstance(value, list) and value:
-        lines = [head + ":" + comment]
-        for item in value:
-            lines += render_item(item, indent + style.sequence_indent, style)
-        return lines
-    if isinstance(value, dict | list):
-        return [head + ": " + render_flow(value, style) + comment]
-    return [head + ": " + render_scalar(value, style) + comment]
-
-
-def render_item(item: Any, indent: int, style: Style) -> list[str]:
-    if isinstance(item, dict) and item:
-        lines: list[str] = []
-        for i, (k, v) in enumerate(item.items()):
-            entry = render_entry(k, v, indent + 2, style)
-            if i == 0:
-                entry[0] = " " * indent + "- " + entry[0].lstrip(" ")
-            lines += entry
-        return lines
-    if isinstance(item, list | dict):
-        return [" " * indent + "- " + render_flow(item, style)]
-    return [" " * indent + "- " + render_scalar(item, style)]
-
-
-# --- positions ------------------------------------------------------------------------------
-def block_header(doc: Document, node: ScalarNode) -> str:
-    return doc.line_text(node.start_mark.line)[node.start_mark.column :].split("#")[0].rstrip()
-
-
-def last_line(doc: Document, node: Node) -> int:
-    """0-based index of the last line that holds content of `node`."""
-    if isinstance(node, ScalarNode):
-        end = node.end_mark
-        if node.style in ("|", ">"):
-            line = end.line - 1 if end.column == 0 and end.line > node.start_mark.line else end.line
-            line = min(line, doc.line_count - 1)
-            if "+" not in block_header(doc, node):
-                while line > node.start_mark.line and not doc.line_text(line).strip():
-                    line -= 1
-            return line
-        return end.line
-    if getattr(node, "flow_style", False) or not node.value:
-        return node.end_mark.line
-    last = node.value[-1]
-    return last_line(doc, last[1] if isinstance(node, MappingNode) else last)
-
-
-def line_start(doc: Document, line: int) -> int:
-    return doc.line_starts[line] if line < doc.line_count else len(doc.text)
-
-
-def after_line(doc: Document, line: int) -> int:
-    """Offset just after line `line` (after its line break, or the end of the text)."""
-    return line_start(doc, line + 1) if line + 1 < doc.line_count else len(doc.text)
-
-
-def is_blank(doc: Document, line: int) -> bool:
-    return 0 <= line < doc.line_count and not doc.line_text(line).strip()
-
-
-def starts_line(doc: Document, node: Node) -> bool:
-    """True when `node` is the first thing on its line (not after `- ` or `key:`)."""
-    line = doc.line_text(node.start_mark.line)
-    return not line[: node.start_mark.column].strip()
-
-
-def in_flow(doc: Document, path: YamlPath) -> bool:
-    node: Node | None = doc.root
-    for part in path:
-        if node is None:
-            return False
-        if getattr(node, "flow_style", False):
-            return True
-        node = child(node, part)
-    return False
-
-
-# --- rendering operations -------------------------------------------------------------------
 class Renderer:
+    """Renders operations on one document (its `Style` is learnt once, on first use)."""
+
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.style = Style(doc)
@@ -396,7 +134,7 @@ class Renderer:
             spaced = len(entries) > 1 and is_blank(doc, entries[-1][0].start_mark.line - 1)
         text = self.join(([""] if spaced else []) + lines)
         if at == len(doc.text) and not doc.text.endswith("\n"):
-            if _ends_in_block_scalar(mapping):
+            if ends_in_block_scalar(mapping):
                 raise EditError("the file ends inside a block scalar without a final line break;"
                                 " adding after it would change that scalar")
             return Splice(at, at, doc.newline + text)
@@ -550,31 +288,5 @@ class Renderer:
         return Splice(colon, last_text_end, text)
 
 
-def _ends_in_block_scalar(node: Node) -> bool:
-    while isinstance(node, MappingNode | SequenceNode) and node.value and not node.flow_style:
-        last = node.value[-1]
-        node = last[1] if isinstance(node, MappingNode) else last
-    return isinstance(node, ScalarNode) and node.style in ("|", ">")
-
-
 def _same_node(node: Node, value: Any) -> bool:
     return same_data(construct(node), plain(value))
-
-
-def format_path(path: YamlPath) -> str:
-    return ".".join(str(p) for p in path) or "<root>"
-
-
-def apply_splices(text: str, splices: list[Splice]) -> str:
-    ordered = sorted(splices, key=lambda s: (s.start, s.end))
-    for a, b in pairwise(ordered):
-        if b.start < a.end:
-            raise EditError("overlapping edits")
-    out = []
-    pos = 0
-    for s in ordered:
-        out.append(text[pos : s.start])
-        out.append(s.text)
-        pos = s.end
-    out.append(text[pos:])
-    return "".join(out)
