@@ -153,6 +153,10 @@ EXPECTED: dict[str, tuple[str, set[str], frozenset[str]]] = {
     "existing-if-status-functions": (
         "pull_request", {"test/Comment results", "test/Report failure", "test/Not cancelled"},
         frozenset({"npm test"})),
+    # guards without the "other events pass" part where the condition already excludes push
+    "existing-if-event-name": ("pull_request", {
+        "test/Comment on the pull request", "test/Label unless pushed",
+        "test/Announce on main or on pull requests"}, frozenset()),
     "already-guarded": ("pull_request", set(), frozenset()),
     "deploy-environment-and-oidc": ("pull_request", {"docs", "upload"}, frozenset()),
     "target-labeler": ("pull_request_target", set(), frozenset()),
