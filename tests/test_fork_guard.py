@@ -1,9 +1,10 @@
 """fork-guard: what runs, not just what the text says.
 
 Every golden case of tests/golden/fork-guard is run through the transform; the `if:` conditions
-of the input and of the output are then evaluated with tests/gh_expr.py (an independent
-evaluator) for a push, a same-repository pull request and a fork pull request, and the tests
-assert which steps run: only fork pull requests lose steps, and exactly the expected ones.
+of the input and of the output are then evaluated concretely with the expression module
+(transforms/lib/expressions.py, tested by tests/test_gh_expr.py) for a push, a same-repository
+pull request and a fork pull request, and the tests assert which steps run: only fork pull
+requests lose steps, and exactly the expected ones.
 """
 
 from __future__ import annotations
@@ -12,25 +13,18 @@ import re
 from pathlib import Path
 from typing import Any
 
-import gh_expr
 import pytest
 from conftest import ROOT
 from test_golden import run_case
 
 from gha_fix.codemod.document import Document
 from gha_fix.transforms.analysis import Need, StepNeeds
-from gha_fix.transforms.fork_guard import (
-    SAME_REPO,
-    UNKNOWN,
-    combine,
-    guard_expression,
-    head_checkout,
-    parse,
-    pr_context,
-    runs,
-    secrets_in,
-    write_reasons,
-)
+from gha_fix.transforms.fork_guard.checkout import head_checkout
+from gha_fix.transforms.fork_guard.context import pr_context, runs
+from gha_fix.transforms.fork_guard.guard import SAME_REPO, combine, guard_expression, guarded_if
+from gha_fix.transforms.fork_guard.needs import secrets_in, write_reasons
+from gha_fix.transforms.lib import expressions
+from gha_fix.transforms.lib.expressions import UNKNOWN, parse
 
 GOLDEN = ROOT / "tests" / "golden" / "fork-guard"
 REPOSITORY = "octo/app"
@@ -66,9 +60,9 @@ def env_of(ctx: dict[str, Any], *envs: Any) -> dict[str, Any]:
     for env in envs:
         for name, value in (env or {}).items():
             if isinstance(value, str) and value.strip().startswith("${{"):
-                result = gh_expr.evaluate(gh_expr.condition(value).children[-1], ctx)
-                value = gh_expr.string(result) if not isinstance(result, dict | list) else ""
-            out[name] = value if isinstance(value, str) else gh_expr.string(value)
+                result = expressions.evaluate(expressions.condition(value).children[-1], ctx)
+                value = expressions.string(result) if not isinstance(result, dict | list) else ""
+            out[name] = value if isinstance(value, str) else expressions.string(value)
     return out
 
 
@@ -94,7 +88,7 @@ def simulate(data: dict[str, Any], ctx: dict[str, Any], failing: frozenset[str] 
         status = "success" if all(o == "success" for o in outcomes) else (
             "failure" if "failure" in outcomes else "skipped")
         job_ctx = {**ctx, "env": env_of(ctx, data.get("env"), job.get("env"))}
-        if not gh_expr.runs(job.get("if"), job_ctx, gh_expr.Status(status)):
+        if expressions.runs(job.get("if"), job_ctx, status) is not True:
             results[job_id], ran[job_id] = "skipped", None
             return "skipped"
         steps_ran: list[str] = []
@@ -102,7 +96,7 @@ def simulate(data: dict[str, Any], ctx: dict[str, Any], failing: frozenset[str] 
         for index, step in enumerate(job.get("steps") or []):
             # a step's own env is in its `if:` env context (actions/runner StepsRunner.cs)
             step_ctx = {**job_ctx, "env": {**job_ctx["env"], **env_of(ctx, step.get("env"))}}
-            if gh_expr.runs(step.get("if"), step_ctx, gh_expr.Status(result)):
+            if expressions.runs(step.get("if"), step_ctx, result) is True:
                 steps_ran.append(label(step, index))
                 if label(step, index) in failing:
                     result = "failure"
@@ -159,6 +153,10 @@ EXPECTED: dict[str, tuple[str, set[str], frozenset[str]]] = {
     "existing-if-status-functions": (
         "pull_request", {"test/Comment results", "test/Report failure", "test/Not cancelled"},
         frozenset({"npm test"})),
+    # guards without the "other events pass" part where the condition already excludes push
+    "existing-if-event-name": ("pull_request", {
+        "test/Comment on the pull request", "test/Label unless pushed",
+        "test/Announce on main or on pull requests"}, frozenset()),
     "already-guarded": ("pull_request", set(), frozenset()),
     "deploy-environment-and-oidc": ("pull_request", {"docs", "upload"}, frozenset()),
     "target-labeler": ("pull_request_target", set(), frozenset()),
@@ -209,16 +207,47 @@ def test_status_functions_keep_their_meaning(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("existing", "expected"), [
     (None, "G"),
     (True, "G"),
-    ("matrix.os == 'x'", "(matrix.os == 'x') && (G)"),
-    ("${{ matrix.os == 'x' }}", "${{ (matrix.os == 'x') && (G) }}"),
-    ("  ${{ always() }}\n", "  ${{ (always()) && (G) }}\n"),
-    ("!cancelled()", "(!cancelled()) && (G)"),
-    ("a == 1 ||\nb == 2\n", "(a == 1 ||\nb == 2) && (G)\n"),
+    ("matrix.os == 'x'", "matrix.os == 'x' && G"),
+    ("${{ matrix.os == 'x' }}", "${{ matrix.os == 'x' && G }}"),
+    ("  ${{ always() }}\n", "  ${{ always() && G }}\n"),
+    ("!cancelled()", "!cancelled() && G"),
+    ("a && b", "a && b && G"),  # `(a && b) && G`: the same tree
+    ("a == 1 ||\nb == 2\n", "(a == 1 ||\nb == 2) && G\n"),  # && binds tighter than ||
+    ("a == (", "(a == () && G"),  # unreadable: parenthesised, GitHub will say why
     ("${{ a }} && ${{ b }}", None),
     (1, None),
 ])
 def test_combine(existing: Any, expected: str | None) -> None:
     assert combine(existing, "G") == expected
+
+
+def test_combine_parenthesises_a_guard_that_is_not_one_test() -> None:
+    assert combine("a", "x || y") == "a && (x || y)"
+    assert combine("a", "x && y") == "a && (x && y)"
+    assert combine("a || b", "x == y") == "(a || b) && x == y"
+
+
+@pytest.mark.parametrize(("existing", "events", "expected"), [
+    # false for push whatever else holds: the guard need not let push through
+    ("github.event_name == 'pull_request'", ["push", "pull_request"],
+     f"github.event_name == 'pull_request' && {SAME_REPO}"),
+    ("${{ github.event_name != 'push' && always() }}", ["push", "pull_request"],
+     f"${{{{ github.event_name != 'push' && always() && {SAME_REPO} }}}}"),
+    # true for push, unknown for workflow_dispatch (`null == false` is true): kept
+    ("github.event_name != 'pull_request_target'", ["push", "pull_request"],
+     f"github.event_name != 'pull_request_target' && "
+     f"(github.event_name != 'pull_request' || {SAME_REPO})"),
+    ("github.event.pull_request.draft == false", ["workflow_dispatch", "pull_request"],
+     f"github.event.pull_request.draft == false && "
+     f"(github.event_name != 'pull_request' || {SAME_REPO})"),
+    # a reusable workflow sees its caller's event, whatever its name
+    ("github.event_name != 'push'", ["push", "pull_request", "workflow_call"],
+     f"github.event_name != 'push' && (github.event_name != 'pull_request' || {SAME_REPO})"),
+    (None, ["push", "pull_request"], f"github.event_name != 'pull_request' || {SAME_REPO}"),
+    (None, ["pull_request"], SAME_REPO),
+])
+def test_guarded_if(existing: Any, events: list[str], expected: str) -> None:
+    assert guarded_if(existing, ["pull_request"], events) == expected
 
 
 def test_guard_expression() -> None:
@@ -241,7 +270,8 @@ def test_secrets_in() -> None:
     assert secrets_in({"a": ["${{ secrets.A }}"], "b": "${{ secrets.B }}"}) == {"A", "B"}
 
 
-# The three-valued evaluator of the transform must agree with gh_expr whenever it is sure.
+# Three-valued evaluation (what fork-guard knows of a pull request) must agree with concrete
+# evaluation (a real pull request) whenever it is sure.
 CONDITIONS = [
     SAME_REPO,
     f"github.event_name != 'pull_request' || {SAME_REPO}",
@@ -279,7 +309,7 @@ def test_three_valued_evaluator_agrees_when_sure(condition: str) -> None:
         ctx = context(scenario, "pull_request", {"KEY"})
         ctx["env"] = {"HAS_KEY": "false"}
         # GitHub adds success() when there is no status function; the job is succeeding here
-        assert gh_expr.runs(condition, ctx) is sure, scenario
+        assert expressions.runs(condition, ctx, "success") is sure, scenario
 
 
 def test_three_valued_evaluator_is_sure_of_the_guards() -> None:

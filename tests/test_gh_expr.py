@@ -1,9 +1,20 @@
-"""Unit tests of the test-only GitHub expression evaluator (tests/gh_expr.py)."""
+"""Unit tests of the GitHub expression module (transforms/lib/expressions.py): concrete
+evaluation, and three-valued evaluation of what is not known."""
 
 from __future__ import annotations
 
 import pytest
-from gh_expr import ExpressionError, Status, condition, evaluate, parse, runs
+
+from gha_fix.transforms.lib.expressions import (
+    UNKNOWN,
+    ExpressionError,
+    PartialObject,
+    Sym,
+    condition,
+    evaluate,
+    parse,
+    runs,
+)
 
 CTX = {
     "github": {
@@ -23,7 +34,7 @@ CTX = {
 }
 
 
-def ev(text: str, ctx: dict | None = None, status: Status | None = None):
+def ev(text: str, ctx: dict | None = None, status: str | None = "success"):
     return evaluate(parse(text), CTX if ctx is None else ctx, status)
 
 
@@ -74,11 +85,11 @@ def test_contexts_and_functions():
 
 
 def test_status_functions():
-    failed = Status("failure")
+    failed = "failure"
     assert ev("success()") is True
     assert ev("success()", status=failed) is False
     assert ev("failure()", status=failed) is True
-    assert ev("always()", status=Status("cancelled")) is True
+    assert ev("always()", status="cancelled") is True
     assert ev("!cancelled()", status=failed) is True
 
 
@@ -95,7 +106,7 @@ def test_status_functions():
     (False, "success", False),
 ])
 def test_if_conditions(value, status, expected):
-    assert runs(value, CTX, Status(status)) is expected
+    assert runs(value, CTX, status) is expected
 
 
 def test_errors():
@@ -105,3 +116,73 @@ def test_errors():
         parse("'unterminated")
     with pytest.raises(ExpressionError):
         condition("${{ a }} && ${{ b }}")
+
+
+@pytest.mark.parametrize("text", ["a ==", "'unterminated", "nosuch(1)", "contains('a')",
+                                  "github.1st", "f(a b)", "a = b"])
+def test_syntax_errors(text):
+    with pytest.raises(ExpressionError):
+        parse(text)
+
+
+def test_numbers_and_filters():
+    assert ev("-1 < 0") is True
+    assert ev("'0x10' == 16") is True
+    assert ev("'1_000' == 1000") is False  # not a JSON number: NaN
+    assert ev("'inf' == 'INF'") is True  # strings: no number involved
+    assert ev("github.event.pull_request.labels.*.name") == ["bug", "Safe To Test"]
+    assert ev("github.event.pull_request.labels.name") is None  # not filtered: no property
+    assert ev("github.event.pull_request.labels[1].name") == "Safe To Test"
+    assert ev("github['*']") is None  # a property named `*`, not a filter
+    assert ev("join(github.event.pull_request.labels.*.name, ', ')") == "bug, Safe To Test"
+    assert ev("toJSON(matrix.node)") == "20"
+    assert ev("fromJSON('not json')") is UNKNOWN  # GitHub fails the step
+    assert ev("hashFiles('**/package-lock.json')") is UNKNOWN
+
+
+# --- three-valued: what is not known ------------------------------------------------------------
+FORK = PartialObject({
+    "github": PartialObject({
+        "event_name": "pull_request",
+        "repository": Sym("repository"),
+        "ref": Sym("ref", prefix="refs/pull/"),
+        "event": PartialObject({"pull_request": PartialObject({
+            "head": PartialObject({"repo": PartialObject({
+                "full_name": Sym("head", distinct=frozenset({"repository"}), foreign=True)})}),
+            "author_association": Sym("association", choices=frozenset({"NONE", "CONTRIBUTOR"})),
+        })}),
+    }),
+    "secrets": PartialObject({"GITHUB_TOKEN": Sym("token")}, others=""),
+})
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("github.event.pull_request.head.repo.full_name == github.repository", False),
+    ("github.event.pull_request.head.repo.full_name == 'octo/app'", False),  # foreign
+    ("github.repository == 'octo/app'", UNKNOWN),
+    ("github.repository == github.repository", True),
+    ("startsWith(github.ref, 'refs/pull/')", True),
+    ("startsWith(github.ref, 'refs/tags/')", False),
+    ("github.event.pull_request.author_association == 'MEMBER'", False),
+    ("github.event.pull_request.author_association == 'NONE'", UNKNOWN),
+    ("contains(fromJSON('[\"OWNER\",\"MEMBER\"]'), "
+     "github.event.pull_request.author_association)", False),
+    ("secrets.NPM_TOKEN != ''", False),
+    ("secrets.GITHUB_TOKEN != ''", UNKNOWN),
+    ("matrix.os == 'x'", UNKNOWN),  # an unknown context
+    ("matrix.os == 'x' && github.event_name == 'push'", False),
+    ("matrix.os == 'x' || github.event_name == 'pull_request'", True),
+    ("!(matrix.os == 'x')", UNKNOWN),
+    ("github.event.pull_request.*", UNKNOWN),  # a partly known object: its values are not
+    ("format('{0}', github.repository)", UNKNOWN),
+    ("github.event.pull_request.number < 10", UNKNOWN),
+])
+def test_three_valued(text, expected):
+    assert ev(text, FORK, status=None) is expected
+
+
+def test_status_unknown():
+    assert ev("always()", FORK, status=None) is True
+    assert ev("success()", FORK, status=None) is UNKNOWN
+    assert ev("success() && github.event_name == 'push'", FORK, status=None) is False
+    assert runs(None, FORK) is UNKNOWN  # implicit success(): unknown status

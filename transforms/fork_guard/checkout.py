@@ -1,0 +1,64 @@
+"""pull_request_target: which step checks out the pull request's head, and whether a later step
+runs code from it (secrets and a write token handed to whoever opened the pull request)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gha_fix.transforms.fork_guard.knowledge import action_name, knowledge, matches
+
+
+def head_checkout(steps: list[Any]) -> tuple[int, bool] | None:
+    """(index of the step that checks out the PR's head, whether a later step runs its code)."""
+    kb = knowledge()
+    patterns = [re.compile(p, re.I) for p in kb["head_checkout"]]
+    run_patterns = [re.compile(p, re.I) for p in kb["head_checkout_run"]]
+    for index, step in enumerate(steps):
+        if not isinstance(step, dict):
+            continue
+        folder = ""
+        if action_name(step) == "actions/checkout" and isinstance(step.get("with"), dict):
+            values = [step["with"].get("ref"), step["with"].get("repository")]
+            found = any(isinstance(v, str) and any(p.search(v) for p in patterns)
+                        for v in values)
+            folder = str(step["with"].get("path") or "").strip("./")
+        else:
+            found = isinstance(step.get("run"), str) and any(
+                p.search(step["run"]) for p in run_patterns)
+        if found:
+            later = [s for s in steps[index + 1:] if isinstance(s, dict)]
+            return index, any(runs_pr_code(s, folder) for s in later)
+    return None
+
+
+_SEGMENT = re.compile(r"\n|;|&&|\|\||\||\$\(|`|\(|\)")
+
+
+def runs_pr_code(step: dict[str, Any], folder: str) -> bool:
+    """Whether a step after the head checkout may execute code from it.  A checkout into a side
+    folder (`path: pr`) is data unless a step works inside it; scripts made only of commands
+    that do not execute repository files (git, echo...) run nothing from it."""
+    kb = knowledge()
+    uses = step.get("uses")
+    if isinstance(uses, str):
+        local = uses.startswith("./") and (not folder or uses[2:].startswith(folder + "/"))
+        return local or matches(action_name(step), kb["code_running_actions"])
+    run = step.get("run")
+    if not isinstance(run, str):
+        return False
+    if folder:
+        workdir = str(step.get("working-directory") or "").strip("./")
+        inside = workdir == folder or workdir.startswith(folder + "/") or re.search(
+            rf"(?:\bcd\s+|\s|^)(?:\./)?{re.escape(folder)}/", run) or re.search(
+            rf"\bcd\s+(?:\./)?{re.escape(folder)}\b", run)
+        if not inside:
+            return False
+    safe = set(kb["inert_commands"])
+    for segment in _SEGMENT.split(re.sub(r"\\\r?\n", " ", run)):
+        words = [w for w in segment.split() if not re.match(r"[A-Za-z_][A-Za-z0-9_]*=", w)]
+        while words and words[0] in ("if", "then", "else", "elif", "do", "while", "!"):
+            words = words[1:]
+        if words and not words[0].startswith("#") and words[0] not in safe:
+            return True
+    return False

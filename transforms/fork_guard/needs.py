@@ -1,0 +1,223 @@
+"""What a job or step needs that a fork pull request does not give (a secret, a write token, an
+OIDC token), and at which scope to guard it: the steps, or the job as a whole.
+
+A step *uses* a secret it passes to an action (`with:`, or `env:` of a `uses:` step), writes in
+its script, or names (`$VAR`) through an `env:` variable; a credential that common tools read
+implicitly (`implicit_credentials` in transforms/data/fork_guard.yml) counts too.  A secret only
+carried in `env:` that nothing names may be optional (a remote-cache token): reported, not
+guarded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gha_fix.codemod.document import Document
+from gha_fix.codemod.repo import RepoContext
+from gha_fix.transforms import analysis
+from gha_fix.transforms.fork_guard.context import expression_of, pr_context
+from gha_fix.transforms.fork_guard.knowledge import action_name, knowledge, matches
+from gha_fix.transforms.lib.expressions import evaluate, truth
+from gha_fix.transforms.lib.workflow import env_values, expressions_in
+
+_SECRET = re.compile(  # not `steps.get-secrets.outputs`
+    r"(?<![\w.-])secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*'([^']+)'\s*\])", re.I)
+_FALLBACK = re.compile(r"\|\|\s*(?:github\.token|secrets\s*\.\s*github_token)\b", re.I)
+
+
+@dataclass
+class StepToGuard:
+    """A step that cannot work on a fork pull request, and why."""
+
+    index: int
+    reasons: list[str] = field(default_factory=list)
+    comments: bool = False  # needs pull-requests/issues write: posting comments or labels
+    credentials: bool = False  # a login step: the steps after it depend on it
+
+
+@dataclass
+class GuardPlan:
+    """What a job needs that a fork pull request does not give, and the scope to guard."""
+
+    whole: bool
+    steps: list[StepToGuard]
+    reasons: list[str]
+    comments: bool
+    why: str  # why the whole job, when it is
+    carried: dict[int | None, list[str]] = field(default_factory=dict)  # step (None: job)
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def secrets_in(value: Any) -> set[str]:
+    """Secret names (other than GITHUB_TOKEN) that `value` uses: presence tests
+    (`secrets.X != ''`) and `secrets.X || github.token` fallbacks do not count."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for item in value.values():
+            found |= secrets_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= secrets_in(item)
+    elif isinstance(value, str):
+        for expr in expressions_in(value):
+            if "==" in expr or "!=" in expr or _FALLBACK.search(expr):
+                continue
+            for m in _SECRET.finditer(expr):
+                name = m.group(1) or m.group(2)
+                if name.upper() != "GITHUB_TOKEN":
+                    found.add(name)
+    return found
+
+
+def names_env(step: dict[str, Any], name: str) -> bool:
+    """Whether a step's script or inputs name the environment variable `name`."""
+    pattern = re.compile(
+        rf"\$\{{?{re.escape(name)}\b|%{re.escape(name)}%|\$env:{re.escape(name)}\b"
+        rf"|\benv\s*\.\s*{re.escape(name)}\b|\benv\[\s*'{re.escape(name)}'\s*\]"
+    )
+    texts = [step.get("run"), *analysis.string_values(step.get("with"))]
+    return any(isinstance(t, str) and pattern.search(t) for t in texts)
+
+
+def step_secrets(step: dict[str, Any], inherited: dict[str, list[str]]
+                 ) -> tuple[list[str], list[str]]:
+    """(secrets the step uses, secrets it only carries in `env:` for a script that does not
+    name them: perhaps optional, like a remote-cache token)."""
+    kb = knowledge()
+    tolerant = matches(action_name(step), kb["tolerant_actions"])
+    implicit = {n.upper() for n in kb["implicit_credentials"]}
+    used: list[str] = []
+    carried: list[str] = []
+    if not tolerant:
+        used += [f"uses secrets.{n}" for n in sorted(secrets_in(step.get("with")))]
+    used += [f"uses secrets.{n}" for n in sorted(secrets_in(step.get("run")))]
+    env = step.get("env") if isinstance(step.get("env"), dict) else {}
+    for var, value in env.items():
+        found = [f"secrets.{n} (env {var})" for n in sorted(secrets_in(value))]
+        if "uses" in step:  # an action reads its environment
+            used += [] if tolerant else [f"uses {f}" for f in found]
+        elif names_env(step, str(var)) or str(var).upper() in implicit:
+            used += [f"uses {f}" for f in found]
+        else:
+            carried += found
+    for var, names in inherited.items():
+        if var not in env and names_env(step, var):
+            used += [f"uses secrets.{n} (env {var})" for n in names]
+    return used, carried
+
+
+def analyse(doc: Document, repo: RepoContext) -> dict[str, analysis.JobNeeds]:
+    """The shared permissions analysis (empty if it fails: the secret-based guards go on)."""
+    try:
+        return analysis.analyse_workflow(doc, repo)
+    except Exception:  # the analysis failing must not stop the secret-based guards
+        return {}
+
+
+_CONDITIONAL = re.compile(r"\(if ([\w-]+) is set so\)$")
+
+
+def write_reasons(needs: analysis.StepNeeds | analysis.JobNeeds | None,
+                  step: dict[str, Any] | None = None) -> tuple[list[str], bool]:
+    """Why the step (or reusable-workflow job) needs a write token: `needs <scope>: write`.
+    Needs that hold only when an input is set are dropped when that input is an expression
+    that is false on a fork pull request (`push: ${{ github.event_name != 'pull_request' }}`)."""
+    if needs is None:
+        return [], False
+    kb = knowledge()
+    step = step or {}
+    if matches(action_name(step), [*kb["tolerant_actions"], *kb["write_tolerant_actions"]]):
+        return [], False
+    with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
+    reasons, comments = [], False
+    for need in needs.needs:
+        if need.scope in kb["fork_allowed_writes"]:
+            continue
+        if need.level != "write" and need.scope != "id-token":
+            continue
+        conditional = _CONDITIONAL.search(need.reason or "")
+        if conditional and isinstance(with_.get(conditional.group(1)), str):
+            ctx = pr_context("pull_request", True, {})
+            value = with_[conditional.group(1)]
+            node = expression_of(value) if "${{" in value else None
+            if node is not None and truth(evaluate(node, ctx)) is False:
+                continue
+        reasons.append(f"needs {need.scope}: write ({need.reason})" if need.reason
+                       else f"needs {need.scope}: write")
+        comments = comments or need.scope in kb["comment_scopes"]
+    return reasons, comments
+
+
+def plan_job(job: dict[str, Any], job_needs: analysis.JobNeeds | None, workflow_env: Any,
+             never_on_forks: Callable[[dict[str, Any]], bool]) -> GuardPlan | None:
+    """What of this job cannot work on a fork pull request, and at which scope to guard;
+    `never_on_forks(step)`: whether the step's own `if:` skips it on every pull request."""
+    kb = knowledge()
+    if "uses" in job:  # a reusable workflow: the callee's needs, the secrets passed
+        reasons, comments = write_reasons(job_needs)
+        passed = [f"secrets.{n} (passed to {job['uses']})"
+                  for n in sorted(secrets_in(job.get("secrets")))]
+        if reasons:
+            return GuardPlan(True, [], reasons, comments, "it calls a reusable workflow")
+        return GuardPlan(False, [], [], False, "", {None: passed}) if passed else None
+    steps = job.get("steps")
+    if not isinstance(steps, list):
+        return None
+    by_index = {s.path[3]: s for s in job_needs.steps} if job_needs else {}
+    inherited = env_values(workflow_env, job.get("env"))
+    inherited_secrets = {n: sorted(secrets_in(v)) for n, v in inherited.items()
+                         if secrets_in(v)}
+    known = {n.upper() for n in kb["implicit_credentials"]}
+    deploys = "environment" in job  # environment secrets, protection rules: a deployment
+    wanted: list[StepToGuard] = []
+    implicit: list[str] = []  # job-level credentials that steps read without naming them
+    carried: dict[int | None, list[str]] = {}  # secrets nobody names: perhaps optional
+    for name, secret_names in inherited_secrets.items():
+        if any(isinstance(s, dict) and name not in (s.get("env") or {}) and names_env(s, name)
+               for s in steps):
+            continue
+        found = [f"secrets.{n} (env {name})" for n in secret_names]
+        if name.upper() in known or deploys:
+            implicit += [f"uses {f}" for f in found]
+        else:
+            carried.setdefault(None, []).extend(found)
+    for index, step in enumerate(steps):
+        if not isinstance(step, dict) or never_on_forks(step):
+            continue
+        reasons, comments = write_reasons(by_index.get(index), step)
+        used, step_carried = step_secrets(step, inherited_secrets)
+        reasons += used + ([f"uses {c}" for c in step_carried] if deploys else [])
+        if step_carried and not deploys:
+            carried[index] = step_carried
+        if reasons:
+            credentials = matches(action_name(step), kb["credential_actions"])
+            wanted.append(StepToGuard(index, reasons, comments, credentials))
+    if not wanted and not implicit:
+        return GuardPlan(False, [], [], False, "", carried) if carried else None
+    why = _why_whole(steps, wanted, implicit, deploys)
+    reasons = unique([*implicit, *(r for s in wanted for r in s.reasons)])
+    return GuardPlan(bool(why), wanted, reasons, any(s.comments for s in wanted), why, carried)
+
+
+def _why_whole(steps: list[Any], wanted: list[StepToGuard], implicit: list[str],
+               deploys: bool) -> str:
+    """Why the job is guarded as a whole ("" when its steps are guarded one by one)."""
+    work = [i for i, s in enumerate(steps) if isinstance(s, dict)
+            and not matches(action_name(s), knowledge()["setup_actions"])]
+    wanted_ids = {s.index for s in wanted}
+    last_credential = max((s.index for s in wanted if s.credentials), default=-1)
+    if deploys:
+        return "it deploys to an environment"
+    if implicit:
+        return "its job-level env holds credentials that its tools read implicitly"
+    if last_credential >= 0 and any(i > last_credential and i not in wanted_ids for i in work):
+        return "the steps after the login step use its credentials"
+    if all(i in wanted_ids for i in work):
+        return "every step that does work needs it"
+    return ""

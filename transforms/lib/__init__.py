@@ -1,0 +1,1 @@
+"""Readers shared by the transforms: shell scripts, GitHub expressions, workflows."""
