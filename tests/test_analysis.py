@@ -196,7 +196,7 @@ def test_sourced_scripts_of_the_repo_are_read(tmp_path: Path) -> None:
 ])
 def test_split_commands(line: str, commands: list[list[str]]) -> None:
     """Quotes, substitutions, expansions, redirections and comments, as the shell reads them."""
-    from gha_fix.transforms.analysis import split_commands
+    from gha_fix.transforms.lib.shell import split_commands
 
     assert split_commands(line) == (commands, "")
     assert split_commands("args=(")[1] == "array"  # goes on over the next lines

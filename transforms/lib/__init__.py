@@ -1,0 +1,1 @@
+"""Readers shared by the transforms (the shell reader: `shell`)."""
