@@ -17,7 +17,9 @@ from importlib import resources
 from importlib.abc import Traversable
 from typing import Any
 
-from gha_fix.codemod.document import DocumentError, load_yaml
+from ruamel.yaml.error import MarkedYAMLError
+
+from gha_fix.codemod.document import load_yaml
 
 PACKAGE = "gha_fix.transforms"
 _JSON_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -53,8 +55,11 @@ def parse(text: str, name: str) -> Any:
     """A knowledge file's text (shipped, or built by a bench script) as data, checked."""
     try:
         data = load_yaml(text)
-    except DocumentError as exc:
-        raise KnowledgeFileError(f"knowledge file {name}:{exc.line}: {exc.reason}") from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        reason = (exc.problem or exc.context or "invalid YAML").strip()
+        raise KnowledgeFileError(f"knowledge file {name}:{line}: {reason}") from None
     check_shape(data, schema(name), name)
     return data
 
