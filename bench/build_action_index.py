@@ -39,21 +39,21 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gha_fix.codemod.actions_meta import (  # noqa: E402
-    INDEX_FILE,
-    MetadataResolver,
-    ResolverError,
+from gha_fix.codemod.document import Document, DocumentError  # noqa: E402
+from gha_fix.codemod.github_files import ResolverError  # noqa: E402
+from gha_fix.codemod.repo import ACTION_FILES  # noqa: E402
+from gha_fix.codemod.runner import RunOptions, resolver_for  # noqa: E402
+from gha_fix.transforms.analysis.action_metadata import (  # noqa: E402
+    ActionMetadata,
     mentions_token,
     parse_action,
 )
-from gha_fix.codemod.document import Document, DocumentError  # noqa: E402
-from gha_fix.codemod.runner import RunOptions, resolver_for  # noqa: E402
 
 # Where this project's builds read the files from (not in the repository): the actions of the
 # knowledge base, and the actions chosen independently of the corpus (bench/index_actions.txt).
 DEFAULT_META_DIRS = [Path("/work/scratch/action-meta"), Path("/work/scratch/action-meta-popular")]
 DEFAULT_META_DIR = DEFAULT_META_DIRS[0]
-ACTION_FILES = ("action.yml", "action.yaml")
+INDEX_FILE = ROOT / "transforms" / "data" / "action_index.yml"
 # What the analysis reads in a step; `name`, `if`, `shell`, ... only make the index bigger.
 STEP_KEYS = ("id", "uses", "with", "env", "run")
 
@@ -138,17 +138,17 @@ def read_list(path: Path) -> list[str]:
     return [line.lower() for line in lines if line]
 
 
-def fetch(slugs: Iterable[str], into: Path, resolver: MetadataResolver) -> list[str]:
+def fetch(slugs: Iterable[str], into: Path, resolver: ActionMetadata) -> list[str]:
     """Save each action's metadata file and SOURCE under `into`; the problems, one a line."""
     problems = []
     for slug in slugs:
         owner, repo, *sub = slug.split("/")
         try:
-            sha = resolver.commit_of(owner, repo)
+            sha = resolver.files.commit_of(owner, repo)
             meta = resolver.action(f"{slug}@{sha}")
         except ResolverError as exc:
             problems.append(f"{slug}: {exc}")
-            if resolver.stopped:
+            if resolver.files.stopped:
                 break  # rate limited: the rest would fail too
             continue
         if meta is None or meta.text is None:
@@ -217,7 +217,7 @@ def main() -> None:
     if args.fetch:
         if args.into is None:
             parser.error("--fetch needs --into DIR")
-        resolver = resolver_for(RunOptions())  # the user's settings, cache and token
+        resolver = ActionMetadata(resolver_for(RunOptions()))  # the user's cache and token
         slugs = read_list(args.fetch)
         problems = fetch(slugs, args.into, resolver)
         for problem in problems:

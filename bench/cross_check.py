@@ -6,8 +6,8 @@ the actions the first half uses, and the offline action index is built from the 
 of those actions only.  Then every job of the second half is analysed with no network, and
 the share of jobs that are understood is reported, with and without the offline index.
 
-Until `transforms.analysis.Analyser` takes a `resolver`, the analysis is extended here by
-the analysis with a metadata resolver (transforms/analysis.py).
+The analysis is run with an `ActionMetadata` lookup over an offline `GitHubFiles` and the
+index built here (transforms/analysis/action_metadata.py).
 
     python bench/cross_check.py [--corpus DIR] [--meta-dir DIR ...] [--list FILE] [--salt S]
 """
@@ -31,12 +31,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 from build_action_index import DEFAULT_META_DIRS, build_index  # noqa: E402
 from corpus_actions import DEFAULT_CORPUS, USES, action_key  # noqa: E402
 
-from gha_fix.codemod.actions_meta import (  # noqa: E402
-    MetadataResolver,
-    ResolverError,
-)
 from gha_fix.codemod.document import Document, DocumentError  # noqa: E402
+from gha_fix.codemod.github_files import GitHubFiles, ResolverError  # noqa: E402
 from gha_fix.codemod.repo import RepoContext  # noqa: E402
+from gha_fix.transforms.analysis.action_metadata import ActionMetadata  # noqa: E402
 
 # --- the split ------------------------------------------------------------------------------
 
@@ -183,15 +181,15 @@ def github_owned(keys: Any) -> set[str]:
     return {k for k in keys if k.split("/", 1)[0] in ("actions", "github")}
 
 
-def analyser_factory(knowledge: Any, resolver: MetadataResolver | None) -> JobAnalyser:
+def analyser_factory(knowledge: Any, resolver: ActionMetadata | None) -> JobAnalyser:
     from gha_fix.transforms.analysis import Analyser
 
     return lambda repo: Analyser(repo, knowledge, resolver)
 
 
-def offline_resolver(index: dict[str, dict[str, Any]]) -> MetadataResolver:
+def offline_resolver(index: dict[str, dict[str, Any]]) -> ActionMetadata:
     """No network and no user cache: the result depends on the repository alone."""
-    return MetadataResolver(offline=True, index=index, use_cache=False)
+    return ActionMetadata(GitHubFiles(offline=True, use_cache=False), index=index)
 
 
 # --- report ---------------------------------------------------------------------------------

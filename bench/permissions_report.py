@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gha_fix.codemod.document import Document, DocumentError  # noqa: E402
-from gha_fix.codemod.repo import RESOLVER, RepoContext, load_config  # noqa: E402
+from gha_fix.codemod.repo import RepoContext, load_config  # noqa: E402
 from gha_fix.codemod.runner import RunOptions, process_repo, resolver_for  # noqa: E402
 from gha_fix.transforms import REGISTRY  # noqa: E402
 from gha_fix.transforms.analysis import analyse_workflow  # noqa: E402
@@ -39,7 +39,7 @@ def understood(corpus: Path) -> None:
     actions: Counter[str] = Counter()
     for repo_dir in sorted(p for p in corpus.iterdir() if (p / ".github/workflows").is_dir()):
         repo = RepoContext(repo_dir, load_config(repo_dir))
-        repo.cache[RESOLVER] = resolver_for(RunOptions(offline=True))  # cache + offline index
+        repo.resolver = resolver_for(RunOptions(offline=True))  # cache + offline index
         for path in repo.workflow_files():
             try:
                 doc = Document.from_file(path, path.name)

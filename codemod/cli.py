@@ -103,7 +103,6 @@ def _run(
     jobs: int | None = None, shard: str | None = None, depth: int = 3,
     commit: CommitOptions | None = None, offline: bool = False, metadata_ttl: str | None = None,
 ) -> list[RepoResult]:
-    from gha_fix.codemod.actions_meta import parse_duration
     from gha_fix.codemod.bulk import (
         Job,
         ProgressBar,
@@ -114,6 +113,7 @@ def _run(
         run_all,
     )
     from gha_fix.codemod.bulk import shard as take_shard
+    from gha_fix.codemod.github_files import parse_duration
     from gha_fix.codemod.runner import RunOptions, select_transforms
 
     ttl = parse_duration(metadata_ttl) if metadata_ttl is not None else None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from gha_fix.codemod.document import Document, DocumentError
 
 if TYPE_CHECKING:
-    from gha_fix.codemod.actions_meta import MetadataResolver
+    from gha_fix.codemod.github_files import GitHubFiles
 
 WORKFLOWS_DIR = Path(".github/workflows")
 CONFIG_FILE = Path(".github/gha-fix.yml")
@@ -45,8 +45,8 @@ class RepoContext:
     config: dict[str, Any] = field(default_factory=dict)
     # OWNER/REPO of the `origin` remote (for `gh secret set --repo`), else UNKNOWN_SLUG
     slug: str = UNKNOWN_SLUG
-    # fetches action metadata (cache, GitHub, offline index); None: local knowledge only
-    resolver: MetadataResolver | None = None
+    # fetches files of GitHub repositories (actions' metadata; cached); None: local only
+    resolver: GitHubFiles | None = None
     warnings: list[str] = field(default_factory=list)  # said once per run, e.g. a rate limit
     scratch: dict[str, Any] = field(default_factory=dict)
     _documents: dict[str, Document | DocumentError] = field(default_factory=dict)

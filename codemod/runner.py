@@ -27,7 +27,7 @@ from gha_fix.codemod.transform import Transform
 from gha_fix.codemod.verify import apply_fixes
 
 if TYPE_CHECKING:
-    from gha_fix.codemod.actions_meta import MetadataResolver
+    from gha_fix.codemod.github_files import GitHubFiles
 
 _IGNORE = re.compile(r"#\s*gha-fix:\s*ignore(?:\[([^\]]*)\])?")
 
@@ -46,14 +46,14 @@ class RunOptions:
     metadata_ttl: float | None = None
 
 
-_RESOLVERS: dict[tuple[str, ...], MetadataResolver] = {}
+_RESOLVERS: dict[tuple[str, ...], GitHubFiles] = {}
 
 
-def resolver_for(options: RunOptions) -> MetadataResolver:
+def resolver_for(options: RunOptions) -> GitHubFiles:
     """One metadata resolver per process and setting: bulk runs fetch each action once (and
     share the on-disk cache between processes).  GHA_FIX_OFFLINE=1 is `--offline`;
     GHA_FIX_METADATA_URL / GHA_FIX_API_URL point at a mirror (or a test server)."""
-    from gha_fix.codemod.actions_meta import DEFAULT_TTL, MetadataResolver, parse_duration
+    from gha_fix.codemod.github_files import DEFAULT_TTL, GitHubFiles, parse_duration
 
     offline = options.offline or os.environ.get("GHA_FIX_OFFLINE", "") not in ("", "0")
     base = os.environ.get("GHA_FIX_METADATA_URL", "https://raw.githubusercontent.com")
@@ -66,8 +66,8 @@ def resolver_for(options: RunOptions) -> MetadataResolver:
     key = (str(offline), base, api, os.environ.get("XDG_CACHE_HOME", ""), str(ttl))
     if key not in _RESOLVERS:
         token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
-        _RESOLVERS[key] = MetadataResolver(offline=offline, token=token, base_url=base,
-                                           api_url=api, ttl=ttl)
+        _RESOLVERS[key] = GitHubFiles(offline=offline, token=token, base_url=base,
+                                      api_url=api, ttl=ttl)
     return _RESOLVERS[key]
 
 

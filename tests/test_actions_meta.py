@@ -14,14 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from gha_fix.codemod.actions_meta import (
-    INDEX_FILE,
-    ActionRef,
-    MetadataResolver,
-    ResolverError,
+from gha_fix.codemod.github_files import ActionRef, GitHubFiles, ResolverError, default_cache_dir
+from gha_fix.transforms.analysis.action_metadata import (
+    ActionMetadata,
     classify,
     composite_refs,
-    default_cache_dir,
     load_index,
     meta_from_index,
     token_inputs,
@@ -172,13 +169,15 @@ def no_env_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GH_TOKEN", raising=False)
 
 
-def resolver(server: Server, cache: Path, **kw: object) -> MetadataResolver:
+def resolver(server: Server, cache: Path, **kw: object) -> ActionMetadata:
+    """The analysis's metadata lookup over the engine's fetcher, both against `server`."""
+    index = kw.pop("index", {})
     options: dict[str, object] = {
         "base_url": server.url, "api_url": server.url + "/api", "timeout": 0.5,
-        "retries": 1, "backoff": 0.01, "index": {},
+        "retries": 1, "backoff": 0.01,
     }
     options.update(kw)
-    return MetadataResolver(cache, **options)  # type: ignore[arg-type]
+    return ActionMetadata(GitHubFiles(cache, **options), index=index)  # type: ignore[arg-type]
 
 
 # --- references and classification --------------------------------------------------------
@@ -211,7 +210,7 @@ def test_classify_from_metadata(server: Server, tmp_path: Path) -> None:
 
 
 def test_runner_plugin_is_token() -> None:
-    from gha_fix.codemod.actions_meta import parse_action
+    from gha_fix.transforms.analysis.action_metadata import parse_action
 
     meta = parse_action("name: Upload\nruns:\n  plugin: 'publish'\n", "action.yml", "v1")
     assert meta.using == "plugin" and classify(meta) == "token"
@@ -242,10 +241,10 @@ def test_404_is_unknown_and_negatively_cached(server: Server, tmp_path: Path) ->
     assert "404" in r.why("o/missing@v1")
     assert r.action("o/missing@v1") is None  # memo: no new request
     again = resolver(server, tmp_path)  # another run, same cache, within the TTL
-    assert again.action("o/missing@v1") is None and again.requests == 0
+    assert again.action("o/missing@v1") is None and again.files.requests == 0
     assert server.hits["/o/missing/v1/action.yml"] == before + 1
     expired = resolver(server, tmp_path, ttl=0)
-    assert expired.action("o/missing@v1") is None and expired.requests == 2
+    assert expired.action("o/missing@v1") is None and expired.files.requests == 2
 
 
 @pytest.mark.parametrize(
@@ -259,7 +258,7 @@ def test_rate_limit_stops_the_run(server: Server, tmp_path: Path, uses: str, exp
     message = str(err.value)
     assert "rate limit" in message and expect in message and "GITHUB_TOKEN" in message
     assert "\n" not in message
-    assert r.requests == 1  # no retry on a rate limit
+    assert r.files.requests == 1  # no retry on a rate limit
     assert r.action(uses) is None  # the answer is kept: no second error
     total = server.total
     assert r.action("o/plain@v1") is None  # the run no longer asks the network
@@ -269,7 +268,7 @@ def test_rate_limit_stops_the_run(server: Server, tmp_path: Path, uses: str, exp
 def test_plain_403_is_unknown_without_stopping(server: Server, tmp_path: Path) -> None:
     r = resolver(server, tmp_path)
     assert r.action("o/forbidden@v1") is None and "HTTP 403" in r.why("o/forbidden@v1")
-    assert r.stopped is None and r.action("o/plain@v1") is not None
+    assert r.files.stopped is None and r.action("o/plain@v1") is not None
 
 
 def test_timeout_retries_then_unknown(server: Server, tmp_path: Path) -> None:
@@ -278,7 +277,7 @@ def test_timeout_retries_then_unknown(server: Server, tmp_path: Path) -> None:
     meta = r.action("o/slow@v1")
     assert time.monotonic() - start < 5
     # one retry; the raw host answered too slowly but is there: the API is not asked
-    assert r.requests == 2 and server.hits["/o/slow/v1/action.yml"] == 2
+    assert r.files.requests == 2 and server.hits["/o/slow/v1/action.yml"] == 2
     assert meta is not None and meta.source.startswith("index:")  # the index fills in
     assert not list(tmp_path.rglob("*.json"))  # a failure is not cached
 
@@ -295,8 +294,8 @@ def test_a_dead_network_stops_the_run(server: Server, tmp_path: Path) -> None:
     assert r.action("o/a@v1") is None and r.action("o/b@v1") is None
     with pytest.raises(ResolverError, match="did not answer 3 times in a row"):
         r.action("o/c@v1")
-    requests = r.requests
-    assert r.action("o/d@v1") is None and r.requests == requests
+    requests = r.files.requests
+    assert r.action("o/d@v1") is None and r.files.requests == requests
 
 
 def test_server_error_is_retried(server: Server, tmp_path: Path) -> None:
@@ -349,19 +348,19 @@ def test_token_is_sent_when_set(
 
 def test_cache_hit_across_runs(server: Server, tmp_path: Path) -> None:
     first = resolver(server, tmp_path)
-    assert first.action("o/node@v1") is not None and first.requests == 1
-    assert first.action("o/node@v1") is not None and first.requests == 1  # memo
+    assert first.action("o/node@v1") is not None and first.files.requests == 1
+    assert first.action("o/node@v1") is not None and first.files.requests == 1  # memo
     second = resolver(server, tmp_path)
     meta = second.action("O/Node@v1")  # owner/repo case does not matter
-    assert meta is not None and classify(meta) == "token" and second.requests == 0
+    assert meta is not None and classify(meta) == "token" and second.files.requests == 0
 
 
 def test_sha_is_cached_forever_a_tag_for_the_ttl(server: Server, tmp_path: Path) -> None:
     for uses in (f"o/plain@{SHA}", "o/plain@v1"):
         resolver(server, tmp_path).action(uses)
     later = resolver(server, tmp_path, ttl=0)  # every tag entry has expired
-    assert later.action(f"o/plain@{SHA}") is not None and later.requests == 0
-    assert later.action("o/plain@v1") is not None and later.requests == 1
+    assert later.action(f"o/plain@{SHA}") is not None and later.files.requests == 0
+    assert later.action("o/plain@v1") is not None and later.files.requests == 1
 
 
 def test_stale_entry_beats_the_index_when_the_network_fails(
@@ -387,7 +386,7 @@ def test_offline_makes_no_request(server: Server, tmp_path: Path) -> None:
     assert classify(meta) == "token"
     assert r.action("o/plain@v1") is None and "--offline" in r.why("o/plain@v1")
     assert r.workflow("o/wf/.github/workflows/publish.yml@v1") is None
-    assert server.total == total and r.requests == 0
+    assert server.total == total and r.files.requests == 0
 
 
 def test_cache_writes_are_atomic_under_concurrency(server: Server, tmp_path: Path) -> None:
@@ -407,8 +406,9 @@ def test_two_processes_share_the_cache(server: Server, tmp_path: Path) -> None:
     import subprocess
 
     script = (
-        "import sys; from gha_fix.codemod.actions_meta import MetadataResolver as R;"
-        f"r = R(sys.argv[1], base_url='{server.url}', index={{}}, ttl=0);"
+        "import sys; from gha_fix.codemod.github_files import GitHubFiles as F;"
+        "from gha_fix.transforms.analysis.action_metadata import ActionMetadata as M;"
+        f"r = M(F(sys.argv[1], base_url='{server.url}', ttl=0), index={{}});"
         "m = r.action('o/node@v1'); print(m.using)"
     )
     procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path)],
@@ -417,7 +417,7 @@ def test_two_processes_share_the_cache(server: Server, tmp_path: Path) -> None:
     assert len(list(tmp_path.rglob("*.json"))) == 1
     assert not [f for f in tmp_path.rglob(".tmp-*")]
     again = resolver(server, tmp_path)
-    assert again.action("o/node@v1") is not None and again.requests == 0
+    assert again.action("o/node@v1") is not None and again.files.requests == 0
 
 
 def test_xdg_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -478,7 +478,7 @@ def test_index_fetch_from_github(server: Server, tmp_path: Path) -> None:
     assert index["o/fetched/sub"]["ref"] == SHA and index["o/fetched/sub"]["using"] == "docker"
     offline = resolver(server, tmp_path / "cache", offline=True)
     with pytest.raises(ResolverError):
-        offline.commit_of("o", "fetched")
+        offline.files.commit_of("o", "fetched")
 
 
 def test_index_keeps_the_old_name_of_a_renamed_repo(tmp_path: Path) -> None:
@@ -496,9 +496,7 @@ def test_index_keeps_the_old_name_of_a_renamed_repo(tmp_path: Path) -> None:
 
 
 def test_shipped_index_loads() -> None:
-    if not INDEX_FILE.is_file():
-        pytest.skip("no offline index built yet")
-    index = load_index()
+    index = load_index()  # the loader fails loudly when the shipped index is missing
     assert index
     for key, entry in index.items():
         meta = meta_from_index(key, entry)
@@ -625,13 +623,14 @@ def test_cli_reads_metadata_online(server: Server, tmp_path: Path,
 def test_no_name_resolution_stops_at_once(tmp_path: Path) -> None:
     """A machine without DNS (`.invalid` never resolves) is offline for the run: no retries,
     no third attempt, one clear message."""
-    r = MetadataResolver(tmp_path, base_url="http://gha-fix-test.invalid",
-                         api_url="http://gha-fix-test.invalid/api", timeout=5, index={})
+    r = ActionMetadata(GitHubFiles(tmp_path, base_url="http://gha-fix-test.invalid",
+                                   api_url="http://gha-fix-test.invalid/api", timeout=5),
+                       index={})
     with pytest.raises(ResolverError) as err:
         r.action("o/plain@v1")
     assert "do not resolve" in str(err.value)
-    assert r.requests <= 2  # the raw host once, the API host once; no retry, no backoff
-    assert r.action("o/other@v1") is None and r.requests <= 2
+    assert r.files.requests <= 2  # the raw host once, the API host once; no retry, no backoff
+    assert r.action("o/other@v1") is None and r.files.requests <= 2
 
 
 def test_metadata_ttl_option(server: Server, tmp_path: Path,
@@ -641,8 +640,8 @@ def test_metadata_ttl_option(server: Server, tmp_path: Path,
     from typer.testing import CliRunner
 
     from gha_fix.codemod import runner
-    from gha_fix.codemod.actions_meta import parse_duration
     from gha_fix.codemod.cli import app
+    from gha_fix.codemod.github_files import parse_duration
 
     assert [parse_duration(t) for t in ("90", "90s", "30m", "12h", "7d", "1.5h", "x", "")] == [
         90, 90, 1800, 43200, 604800, 5400, None, None]

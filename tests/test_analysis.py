@@ -196,7 +196,7 @@ def test_sourced_scripts_of_the_repo_are_read(tmp_path: Path) -> None:
 ])
 def test_split_commands(line: str, commands: list[list[str]]) -> None:
     """Quotes, substitutions, expansions, redirections and comments, as the shell reads them."""
-    from gha_fix.transforms.analysis import split_commands
+    from gha_fix.transforms.lib.shell import split_commands
 
     assert split_commands(line) == (commands, "")
     assert split_commands("args=(")[1] == "array"  # goes on over the next lines
@@ -287,3 +287,46 @@ def test_self_repository_reference(tmp_path: Path) -> None:
     files = {".github/actions/release/action.yml": action}
     steps = "      - uses: $/.github/actions/release\n"
     assert job_scopes(tmp_path, workflow(steps), files) == {"j": {"contents": "write"}}
+
+
+def test_shell_reader_commands_of_a_script() -> None:
+    """The shared shell reader's whole-script entry point: heredocs that are data, `case`
+    patterns and continuations are not commands."""
+    from gha_fix.transforms.lib.shell import commands
+
+    script = ("cat <<EOF > notes.md\ngh release create v1\nEOF\n"
+              "case \"$E\" in\n  push) make \\\n    release ;;\nesac\n# gh pr merge\n")
+    assert commands(script) == [["cat"], ["case", "$E", "in"], ["make", "release"], ["esac"]]
+
+
+@pytest.mark.parametrize(("value", "why", "when_input"), [
+    ("${{ inputs.publish }}", "ossf/scorecard-action, when its publish_results input is true",
+     "publish_results"),
+    ("true", "ossf/scorecard-action", None),
+])
+def test_conditional_need_carries_its_input(tmp_path: Path, value: str, why: str,
+                                            when_input: str | None) -> None:
+    """A need that depends on an input decided at run time says which (typed), and why in
+    English; one whose input is known holds without condition."""
+    text = workflow("      - uses: ossf/scorecard-action@v2\n"
+                    f"        with: {{publish_results: '{value}'}}\n")
+    needs = analyse_workflow(Document.from_text("w.yml", text), RepoContext(tmp_path))["j"]
+    oidc = next(n for n in needs.all_needs() if n.scope == "id-token")
+    assert (oidc.why, oidc.when_input) == (why, when_input)
+    assert needs.reason_for("id-token", "write") == why
+
+
+def test_why_in_english_for_each_kind_of_condition() -> None:
+    from gha_fix.transforms.analysis import InputCondition, Need
+
+    def why(condition: dict) -> str:
+        return Need("id-token", "write", "o/a", when=InputCondition.of(condition)).why
+
+    assert why({"input": "token", "unset": True}) == "o/a, when its token input is not set"
+    assert why({"input": "client-id", "set": True}) == "o/a, when its client-id input is set"
+    assert why({"input": "registry", "equals": "ghcr.io"}) == (
+        "o/a, when its registry input is ghcr.io")
+    inner = Need("id-token", "write", "o/a", when=InputCondition.of({"input": "t", "set": True}))
+    outer = inner.within("./.github/actions/x")
+    assert outer.why == "./.github/actions/x: o/a, when its t input is set"
+    assert outer.when_input == "t"

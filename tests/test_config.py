@@ -18,7 +18,7 @@ from gha_fix.codemod.config import ConfigError, config_schema, load_config
 from gha_fix.codemod.schema import problems
 
 PERMISSIONS = json.loads(
-    (ROOT / "transforms" / "data" / "schema" / "permissions-options.schema.json").read_text())
+    (ROOT / "transforms" / "data" / "options" / "permissions.schema.json").read_text())
 NO_OPTIONS = {"type": ["object", "null"], "additionalProperties": False}
 SCHEMAS = {"permissions": PERMISSIONS, "secrets": NO_OPTIONS, "fork-guard": NO_OPTIONS}
 

@@ -18,7 +18,7 @@ from conftest import ROOT
 from test_golden import run_case
 
 from gha_fix.codemod.document import Document
-from gha_fix.transforms.analysis import Need, StepNeeds
+from gha_fix.transforms.analysis import InputCondition, Need, StepNeeds
 from gha_fix.transforms.fork_guard.checkout import head_checkout
 from gha_fix.transforms.fork_guard.context import pr_context, runs
 from gha_fix.transforms.fork_guard.guard import SAME_REPO, combine, guard_expression, guarded_if
@@ -348,13 +348,22 @@ def test_head_checkout(steps: list, expected: tuple | None) -> None:
 
 def test_conditional_write_needs_follow_the_input() -> None:
     needs = StepNeeds(("jobs", "j", "steps", 0), [
-        Need("contents", "write", "some/action (if publish is set so)")])
+        Need("contents", "write", "some/action",
+             when=InputCondition.of({"input": "publish", "set": True}))])
     pushing = {"uses": "some/action@v1", "with": {"publish": "true"}}
     not_on_prs = {"uses": "some/action@v1",
                   "with": {"publish": "${{ github.event_name != 'pull_request' }}"}}
     assert write_reasons(needs, pushing)[0] == [
-        "needs contents: write (some/action (if publish is set so))"]
+        "needs contents: write (some/action, when its publish input is set)"]
     assert write_reasons(needs, not_on_prs)[0] == []
+    # a need that holds when its input is NOT set: an input empty on fork PRs keeps it
+    unset = StepNeeds(("jobs", "j", "steps", 0), [
+        Need("id-token", "write", "some/action",
+             when=InputCondition.of({"input": "token", "unset": True}))])
+    empty_on_forks = {"uses": "some/action@v1",
+                      "with": {"token": "${{ github.event_name != 'pull_request' && 'x' || '' }}"}}
+    assert write_reasons(unset, empty_on_forks)[0] == [
+        "needs id-token: write (some/action, when its token input is not set)"]
     comment = StepNeeds(("jobs", "j", "steps", 0), [Need("pull-requests", "write", "gh pr")])
     assert write_reasons(comment, {"run": "gh pr comment"}) == (
         ["needs pull-requests: write (gh pr)"], True)

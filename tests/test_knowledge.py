@@ -238,3 +238,88 @@ def test_run_command_prefilter_agrees_with_the_rules() -> None:
             if match and rule.get("literals"):
                 assert any(lit in match.group() for lit in rule["literals"]), line
     assert required_literal(r"\bx\s+ab[cd]") == "ab"
+
+
+# --- every knowledge file against its JSON Schema (transforms/data/schema/) ---------------------
+def data_files() -> list[str]:
+    from gha_fix.transforms import knowledge_files
+
+    return knowledge_files.names()
+
+
+@pytest.mark.parametrize("name", data_files())
+def test_knowledge_file_matches_its_schema(name: str) -> None:
+    """Each shipped data file has a schema (a file without one fails here) and follows it."""
+    import jsonschema
+
+    from gha_fix.transforms import knowledge_files
+
+    schema = knowledge_files.schema(name)  # raises when the file has no schema
+    jsonschema.Draft202012Validator.check_schema(schema)
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(knowledge_files.load(name)),
+                    key=lambda e: list(map(str, e.absolute_path)))
+    assert [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5]] == []
+
+
+def test_every_schema_has_its_data_file() -> None:
+    schemas = sorted(p.name for p in (ROOT / "transforms" / "data" / "schema").iterdir())
+    assert schemas == [n.rsplit(".", 1)[0] + ".schema.json" for n in data_files()]
+    assert len(schemas) == 8
+
+
+def test_the_json_schema_rejects_what_entry_errors_rejects() -> None:
+    """actions.yml's JSON Schema says what `entry_errors` says (both are kept)."""
+    import jsonschema
+
+    from gha_fix.transforms import knowledge_files
+
+    validator = jsonschema.Draft202012Validator(knowledge_files.schema("actions.yml"))
+    good = {"permissions": {"contents": "read"},
+            "source": "https://github.com/a/b/blob/HEAD/action.yml"}
+    issues = {"issues": "write"}
+    bad = [
+        ("A/B@v1", good),
+        ("a/b", {**good, "permissions": {"contents": "admin"}}),
+        ("a/b", {**good, "permissions": {"id-token": "read"}}),
+        ("a/b", {**good, "permissions": {"workflows": "write"}}),
+        ("a/b", {"permissions": {}}),
+        ("a/b", {**good, "when": [{"input": "x", "permissions": issues}]}),
+        ("a/b", {**good, "when": [{"input": "x", "equals": True, "permissions": issues}]}),
+        ("a/b", {**good, "when": [{"input": "x", "set": True, "permissions": {}}]}),
+        ("a/b", {**good, "surprise": 1}),
+        ("a/b", {**good, "token_input": "t", "token_env": "T"}),
+        ("a/b", {**good, "keeps": ["workflows"]}),
+        ("a/b", {**good, "note": " "}),
+    ]
+    assert validator.is_valid({"a/b": good})
+    for key, entry in bad:
+        assert entry_errors(key, entry), (key, entry)
+        assert not validator.is_valid({key: entry}), (key, entry)
+
+
+def test_the_loader_fails_loudly() -> None:
+    """A missing, malformed or misshapen knowledge file is an error naming it, never `{}`."""
+    from gha_fix.transforms import knowledge_files
+    from gha_fix.transforms.knowledge_files import KnowledgeFileError
+
+    with pytest.raises(KnowledgeFileError, match=r"nothing\.yml cannot be read"):
+        knowledge_files.load("nothing.yml")
+    with pytest.raises(KnowledgeFileError, match=r"actions\.yml:\d+: did not find"):
+        knowledge_files.parse("a/b:\n  permissions: {contents: read\n", "actions.yml")
+    with pytest.raises(KnowledgeFileError, match="expected a top-level object, got nothing"):
+        knowledge_files.parse("# emptied by mistake\n", "actions.yml")
+    with pytest.raises(KnowledgeFileError, match="expected a top-level array, got dict"):
+        knowledge_files.parse("pattern: x\n", "run_commands.yml")
+    with pytest.raises(KnowledgeFileError, match=r"missing top-level keys \['commands'\]"):
+        knowledge_files.parse("source: x\n", "gh_commands.yml")
+    with pytest.raises(KnowledgeFileError, match="no usable schema"):
+        knowledge_files.parse("a: 1\n", "unknown.yml")
+    assert knowledge_files.load("shell_inert.yml") is knowledge_files.load("shell_inert.yml")
+
+
+def test_the_loader_reads_the_installed_package() -> None:
+    """Through importlib.resources (a wheel has no transforms/data folder beside the code)."""
+    from gha_fix.transforms import knowledge_files
+
+    assert knowledge_files.data_dir().joinpath("schema", "actions.schema.json").is_file()
+    assert "actions.yml" in knowledge_files.names()

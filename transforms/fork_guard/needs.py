@@ -120,14 +120,12 @@ def analyse(doc: Document, repo: RepoContext) -> dict[str, analysis.JobNeeds]:
         return {}
 
 
-_CONDITIONAL = re.compile(r"\(if ([\w-]+) is set so\)$")
-
-
 def write_reasons(needs: analysis.StepNeeds | analysis.JobNeeds | None,
                   step: dict[str, Any] | None = None) -> tuple[list[str], bool]:
     """Why the step (or reusable-workflow job) needs a write token: `needs <scope>: write`.
     Needs that hold only when an input is set are dropped when that input is an expression
-    that is false on a fork pull request (`push: ${{ github.event_name != 'pull_request' }}`)."""
+    that is false on a fork pull request (`push: ${{ github.event_name != 'pull_request' }}`);
+    a need that holds when its input is *not* set stays."""
     if needs is None:
         return [], False
     kb = knowledge()
@@ -141,14 +139,14 @@ def write_reasons(needs: analysis.StepNeeds | analysis.JobNeeds | None,
             continue
         if need.level != "write" and need.scope != "id-token":
             continue
-        conditional = _CONDITIONAL.search(need.reason or "")
-        if conditional and isinstance(with_.get(conditional.group(1)), str):
+        when = need.when
+        if when is not None and when.kind != "unset" and isinstance(with_.get(when.input), str):
             ctx = pr_context("pull_request", True, {})
-            value = with_[conditional.group(1)]
+            value = with_[when.input]
             node = expression_of(value) if "${{" in value else None
             if node is not None and truth(evaluate(node, ctx)) is False:
                 continue
-        reasons.append(f"needs {need.scope}: write ({need.reason})" if need.reason
+        reasons.append(f"needs {need.scope}: write ({need.why})" if need.why
                        else f"needs {need.scope}: write")
         comments = comments or need.scope in kb["comment_scopes"]
     return reasons, comments

@@ -1,0 +1,90 @@
+"""What gha-fix knows: the built-in knowledge files, plus a repository's own entries."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any
+
+from gha_fix.transforms.patterns import required_literal
+
+if TYPE_CHECKING:
+    from gha_fix.codemod.repo import RepoContext
+
+
+@dataclass
+class Knowledge:
+    actions: dict[str, dict[str, Any]]  # actions.yml (+ the repo's `permissions: actions:`)
+    gh: dict[str, Any]  # gh_commands.yml: `release create` -> scopes
+    rest: dict[str, Any]  # rest_endpoints.yml: REST paths and octokit methods -> scopes
+    run_commands: list[dict[str, Any]]  # run_commands.yml, each rule with its compiled `regex`
+    inert: dict[str, frozenset[str]] = field(default_factory=dict)  # shell_inert.yml
+    # the repo's own `permissions: commands:` (`make release: {contents: write}`, `make: {}`)
+    commands: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @cached_property
+    def any_command(self) -> re.Pattern[str]:
+        """One pass over a line instead of one per rule (most lines match none)."""
+        # MULTILINE: `^` (a command at the start of a line) also holds in a whole script
+        return re.compile("|".join(f"(?:{rule['pattern']})" for rule in self.run_commands)
+                          or r"(?!)", re.MULTILINE)
+
+    @cached_property
+    def command_literals(self) -> tuple[str, ...] | None:
+        """Text one of the rules needs (`push`, `goreleaser`; a rule's `literals:` when its
+        fixed text is one of several words): a script with none is skipped without a regex;
+        None when some rule needs no fixed text."""
+        literals: list[str] = []
+        for rule in self.run_commands:
+            found = rule.get("literals") or [required_literal(rule["pattern"])]
+            if not all(found):
+                return None
+            literals += found
+        return tuple(literals)
+
+    def may_match_command(self, text: str) -> bool:
+        literals = self.command_literals
+        if literals is not None and not any(lit in text for lit in literals):
+            return False
+        return self.any_command.search(text) is not None
+
+
+@lru_cache(maxsize=1)
+def builtin_knowledge() -> Knowledge:
+    from gha_fix.transforms.knowledge_files import load
+
+    return Knowledge(
+        actions={k.lower(): v for k, v in load("actions.yml").items()},
+        gh=load("gh_commands.yml")["commands"],
+        rest=load("rest_endpoints.yml"),
+        run_commands=[
+            {**rule, "regex": re.compile(rule["pattern"], re.MULTILINE)}
+            for rule in load("run_commands.yml")
+        ],
+        inert={k: frozenset(v) for k, v in load("shell_inert.yml").items()},
+    )
+
+
+def knowledge_for(config: dict[str, Any]) -> Knowledge:
+    """The built-in knowledge plus the repo's own `permissions: actions:` entries and the
+    `permissions: commands:` it declares (what a command of its scripts needs)."""
+    base = builtin_knowledge()
+    section = config.get("permissions")
+    section = section if isinstance(section, dict) else {}
+    extra, commands = section.get("actions"), section.get("commands")
+    extra = extra if isinstance(extra, dict) else {}
+    commands = commands if isinstance(commands, dict) else {}
+    if not extra and not commands:
+        return base
+    actions = {**base.actions, **{k.lower(): v for k, v in extra.items() if isinstance(v, dict)}}
+    declared = {str(k).strip(): v or {} for k, v in commands.items() if isinstance(v, dict | None)}
+    return Knowledge(actions, base.gh, base.rest, base.run_commands, base.inert, declared)
+
+
+def repo_knowledge(repo: RepoContext) -> Knowledge:
+    """`knowledge_for` the repo's config, built once per repository (its combined regexes
+    are compiled on first use)."""
+    if "analysis:knowledge" not in repo.scratch:
+        repo.scratch["analysis:knowledge"] = knowledge_for(repo.config)
+    return repo.scratch["analysis:knowledge"]
