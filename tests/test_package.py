@@ -20,9 +20,18 @@ from conftest import ROOT
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # built from a copy of what git tracks: a stale build/ folder must not leak old modules in
+    source = tmp_path_factory.mktemp("source")
+    tracked = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--", "pyproject.toml",
+                              "README.md", "gha_fix", "codemod", "transforms"],
+                             check=True, capture_output=True, text=True).stdout.split("\0")
+    for name in filter(None, tracked):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "--quiet", "--disable-pip-version-check", "-w", str(out), str(ROOT)],
+                    "--quiet", "--disable-pip-version-check", "-w", str(out), str(source)],
                    check=True, capture_output=True)
     return next(out.glob("gha_fix-*.whl"))
 
@@ -31,9 +40,11 @@ def test_the_wheel_holds_only_gha_fix(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert tops == {"gha_fix"}
-    # the data files and their schemas ship with the package
-    assert "gha_fix/transforms/data/actions.yml" in names
-    assert "gha_fix/codemod/cli.py" in names
+    # every module and data file of the checkout ships, with the schemas
+    tracked = subprocess.run(["git", "-C", str(ROOT), "ls-files", "codemod", "transforms"],
+                             check=True, capture_output=True, text=True).stdout.split()
+    assert {f"gha_fix/{name}" for name in tracked} <= set(names)
+    assert "gha_fix/transforms/data/schema/actions.schema.json" in names
 
 
 def test_installed_wheel_runs_beside_packages_named_like_its_folders(
