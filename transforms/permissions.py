@@ -50,6 +50,7 @@ from gha_fix.transforms.analysis import (
     analyse_workflow,
     repo_knowledge,
 )
+from gha_fix.transforms.lib.workflow import trigger_events
 
 TOP_BEFORE = ("env", "defaults", "concurrency", "jobs")
 JOB_AFTER = ("runs-on",)
@@ -105,13 +106,6 @@ def writes(block: Any) -> bool:
     return block == "write-all" or "write" in (granted(block) or {}).values()
 
 
-def triggers(on: Any) -> set[str]:
-    """Event names of `on:` (a string, a list or a mapping)."""
-    if isinstance(on, str):
-        return {on}
-    return {str(t) for t in on} if isinstance(on, list | dict) else set()
-
-
 def describe(block: dict[str, str]) -> str:
     return ", ".join(f"{s}: {lvl}" for s, lvl in block.items()) or "{}"
 
@@ -127,7 +121,7 @@ class Permissions(Transform):
         jobs = data.get("jobs")
         if not isinstance(jobs, dict) or not jobs:
             return
-        if "workflow_call" in triggers(data.get("on")):
+        if "workflow_call" in trigger_events(data):
             yield Note(self.id, ("on",), "reusable workflow: its callers decide its "
                        "permissions (a callee asking for more fails to start); left as is")
             return

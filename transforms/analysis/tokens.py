@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gha_fix.transforms.lib.shell import EXPRESSION
+from gha_fix.transforms.lib.workflow import EXPRESSION
 
 _GITHUB_TOKEN = re.compile(r"github\.token\b|secrets\.github_token\b", re.IGNORECASE)
 _SECRET = re.compile(  # not `steps.x.outputs.secrets`

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from gha_fix.transforms.fork_guard.knowledge import action_name, knowledge, matches
+from gha_fix.transforms.lib.shell import program_words
 
 
 def head_checkout(steps: list[Any]) -> tuple[int, bool] | None:
@@ -32,9 +33,6 @@ def head_checkout(steps: list[Any]) -> tuple[int, bool] | None:
     return None
 
 
-_SEGMENT = re.compile(r"\n|;|&&|\|\||\||\$\(|`|\(|\)")
-
-
 def runs_pr_code(step: dict[str, Any], folder: str) -> bool:
     """Whether a step after the head checkout may execute code from it.  A checkout into a side
     folder (`path: pr`) is data unless a step works inside it; scripts made only of commands
@@ -55,10 +53,4 @@ def runs_pr_code(step: dict[str, Any], folder: str) -> bool:
         if not inside:
             return False
     safe = set(kb["inert_commands"])
-    for segment in _SEGMENT.split(re.sub(r"\\\r?\n", " ", run)):
-        words = [w for w in segment.split() if not re.match(r"[A-Za-z_][A-Za-z0-9_]*=", w)]
-        while words and words[0] in ("if", "then", "else", "elif", "do", "while", "!"):
-            words = words[1:]
-        if words and not words[0].startswith("#") and words[0] not in safe:
-            return True
-    return False
+    return any(words[0] not in safe for words in program_words(run))

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from gha_fix.codemod.document import Document
 from gha_fix.transforms import analysis
+from gha_fix.transforms.knowledge_files import load
 
-DATA_FILE = Path(__file__).parent.parent / "data" / "fork_guard.yml"
 
-
-@cache
 def knowledge() -> dict[str, Any]:
-    return Document.from_file(DATA_FILE, "fork_guard.yml").data
+    """transforms/data/fork_guard.yml (loaded once, checked against its schema)."""
+    return load("fork_guard.yml")
 
 
 def action_name(step: dict[str, Any]) -> str:

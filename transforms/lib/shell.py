@@ -14,7 +14,9 @@ tell which programs a script runs and with which first argument.  Public API:
 - `command_words(lines, wrappers)`: (command, first argument) of each simple command, through
   wrappers (`sudo make` is make) and `find -exec`;
 - `first_command_words(command)`: the words of the first command of a text (shlex, with a
-  fallback to splitting on spaces).
+  fallback to splitting on spaces);
+- `program_words(script)`: each simple command's words without its leading variable
+  assignments and shell keywords (`if`, `then`, `!` ...): what it runs.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import re
 import shlex
 from collections.abc import Iterator
 
-EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)  # a `${{ ... }}` expression
+from gha_fix.transforms.lib.workflow import EXPRESSION
 
 
 def commands(script: str) -> list[list[str]]:
@@ -287,3 +289,20 @@ def first_command_words(command: str) -> list[str]:
         return shlex.split(command, comments=True)
     except ValueError:
         return command.split()
+
+
+_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"})
+
+
+def program_words(script: str) -> list[list[str]]:
+    """The words of each simple command of `script` that runs a program: leading variable
+    assignments (`A=1 make`) and shell keywords (`if make; then`) dropped."""
+    found = []
+    for words in commands(script):
+        index = 0
+        while index < len(words) and (words[index] in _KEYWORDS or
+                                      _ASSIGNMENT.match(words[index])):
+            index += 1
+        if index < len(words):
+            found.append(words[index:])
+    return found
