@@ -14,7 +14,13 @@ import typer
 from gha_fix.codemod.bulk import DEFAULT_DEPTH, Mode
 from gha_fix.codemod.git import CommitOptions
 from gha_fix.codemod.model import RepoResult, Status
-from gha_fix.codemod.output import applied_verb, finish, print_diffs, print_messages
+from gha_fix.codemod.output import (
+    MASKED_NOTE,
+    applied_verb,
+    finish,
+    print_diffs,
+    print_messages,
+)
 from gha_fix.codemod.paths import display_path
 from gha_fix.codemod.repo import ConfigError
 
@@ -260,13 +266,14 @@ def apply(
     if output_format is Format.json:
         typer.echo(to_json(results))
     elif results:
-        if dry_run:
-            print_diffs(results)
+        masked = dry_run and print_diffs(results)
         for line in text_lines(results):
             typer.echo(line, err=True)
         print_messages(results)
         verb = "would be applied" if dry_run else applied_verb(results, mode is Mode.COMMIT)
         typer.echo(summary_line(results, verb), err=True)
+        if masked:
+            typer.echo(MASKED_NOTE, err=True)
     finish(results, report)
     if secrets_file is not None and results:
         from gha_fix.transforms.secrets import SecretsFileError, secrets_mapping, write_secrets_file

@@ -17,14 +17,14 @@ MASKED_NOTE = ("gha-fix: credentials are masked in this diff, so it does not `gi
                "`gha-fix apply --no-commit` (or `gha-fix apply` to commit them on a branch)")
 
 
-def print_diffs(results: list[RepoResult]) -> None:
-    """The unified diffs on stdout (coloured on a terminal); a note on stderr if any masks
-    a credential."""
+def print_diffs(results: list[RepoResult]) -> bool:
+    """The unified diffs on stdout (coloured on a terminal); whether one masks a credential
+    (then MASKED_NOTE is due, after the summary)."""
     many = len(results) > 1
     changed = [(repo, file) for repo in results for file in repo.files if file.changed]
     text = "".join(file_diff(repo, file, many) for repo, file in changed)
     if not text:
-        return
+        return False
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.syntax import Syntax
@@ -32,8 +32,7 @@ def print_diffs(results: list[RepoResult]) -> None:
         Console().print(Syntax(text, "diff", background_color="default"))
     else:
         sys.stdout.write(text)
-    if any(masked(file) for _, file in changed):
-        typer.echo(MASKED_NOTE, err=True)
+    return any(masked(file) for _, file in changed)
 
 
 def print_messages(results: list[RepoResult]) -> None:
