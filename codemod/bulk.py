@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -177,6 +176,9 @@ def run_all(
                 if progress:
                     progress(results[-1])
         return results
+    # imported here: multiprocessing is not needed by the one-repository run (start-up time)
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     slots: list[RepoResult | None] = [None] * len(targets)
     with ProcessPoolExecutor(max_workers=min(jobs, len(targets))) as pool:
         # biggest repos first, so that no big one starts last and leaves the other workers idle
