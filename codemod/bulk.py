@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 
 from gha_fix.codemod.diff import file_diff
@@ -24,17 +24,25 @@ from gha_fix.codemod.repo import is_repo_root
 from gha_fix.codemod.runner import RunOptions, process_repo
 from gha_fix.codemod.transform import Transform
 
-MODES = ("check", "dry-run", "write", "commit")
 DEFAULT_DEPTH = 3
 # folders never searched for repositories: tool caches and dependencies, not checkouts
 _SKIP = {"node_modules", "__pycache__", "site-packages", "venv"}
 
 
+class Mode(Enum):
+    """What a run does to each repository."""
+
+    CHECK = "check"  # report only
+    DRY_RUN = "dry-run"  # compute the changes (and their diffs); write nothing
+    WRITE = "write"  # write the fixed files (`--no-commit`)
+    COMMIT = "commit"  # commit the fixes on a new branch
+
+
 @dataclass(frozen=True)
-class Job:
+class RunSpec:
     """What to do with each repository (sent to the worker processes)."""
 
-    mode: str = "check"  # one of MODES
+    mode: Mode = Mode.CHECK
     options: RunOptions = field(default_factory=RunOptions)
     commit: CommitOptions = field(default_factory=CommitOptions)
     transforms: tuple[Transform, ...] | None = None  # None: the registry, as configured
@@ -127,26 +135,26 @@ def shard(targets: Sequence[Target], k: int, n: int) -> list[Target]:
     return [t for i, t in enumerate(targets) if i in keep]
 
 
-def run_one(target: Target, job: Job) -> RepoResult:
+def run_one(target: Target, spec: RunSpec) -> RepoResult:
     """Process one repository; any failure becomes the result's error (runs in a worker)."""
     if target.error:
         return RepoResult(str(target.path), error=target.error)
-    transforms = list(job.transforms) if job.transforms is not None else None
+    transforms = list(spec.transforms) if spec.transforms is not None else None
     try:
-        if job.mode == "commit":
+        if spec.mode is Mode.COMMIT:
             from gha_fix.codemod.git import commit_repo
 
-            options = replace(job.options, write=False)
+            options = replace(spec.options, write=False)
             return commit_repo(
                 target.path,
                 lambda folder, slug: process_repo(folder, options, transforms, slug),
-                job.commit,
+                spec.commit,
             )
-        options = replace(job.options, write=job.mode == "write")
+        options = replace(spec.options, write=spec.mode is Mode.WRITE)
         result = process_repo(target.path, options, transforms)
-        for file in result.files if job.diffs else ():
+        for file in result.files if spec.diffs else ():
             if file.changed:
-                file_diff(result, file, job.many)
+                file_diff(result, file, spec.many)
         return result
     except Exception as exc:  # one repo's bug must not stop the fleet
         return RepoResult(str(target.path), error=f"{target.path}: internal error: {exc!r}")
@@ -154,7 +162,7 @@ def run_one(target: Target, job: Job) -> RepoResult:
 
 def run_all(
     targets: Sequence[Target],
-    job: Job,
+    spec: RunSpec,
     jobs: int | None = None,
     progress: ProgressBar | None = None,
 ) -> list[RepoResult]:
@@ -164,15 +172,18 @@ def run_all(
     if jobs == 1 or len(targets) <= 1:
         with progress or nullcontext():
             for target in targets:
-                results.append(run_one(target, job))
+                results.append(run_one(target, spec))
                 if progress:
                     progress(results[-1])
         return results
+    # imported here: multiprocessing is not needed by the one-repository run (start-up time)
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     slots: list[RepoResult | None] = [None] * len(targets)
     with ProcessPoolExecutor(max_workers=min(jobs, len(targets))) as pool:
         # biggest repos first, so that no big one starts last and leaves the other workers idle
         order = sorted(range(len(targets)), key=lambda i: -_weight(targets[i]))
-        futures = {pool.submit(run_one, targets[i], job): i for i in order}
+        futures = {pool.submit(run_one, targets[i], spec): i for i in order}
         # the bar's refresh thread starts after the workers are forked
         with progress or nullcontext():
             for future in as_completed(futures):

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import gc
 import sys
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
-from gha_fix.codemod.diff import file_diff
+from gha_fix.codemod.bulk import DEFAULT_DEPTH, Mode
 from gha_fix.codemod.git import CommitOptions
 from gha_fix.codemod.model import RepoResult, Status
+from gha_fix.codemod.output import (
+    MASKED_NOTE,
+    applied_verb,
+    finish,
+    print_diffs,
+    print_messages,
+)
+from gha_fix.codemod.paths import display_path
 from gha_fix.codemod.repo import ConfigError
 
 app = typer.Typer(
@@ -97,15 +106,39 @@ DepthOpt = Annotated[
 ]
 
 
-def _run(
-    paths: list[Path] | None, *, mode: str, select: str | None, ignore: str | None,
-    unsafe_fixes: bool, config: Path | None, repos_from: Path | None = None,
-    jobs: int | None = None, shard: str | None = None, depth: int = 3,
-    commit: CommitOptions | None = None, offline: bool = False, metadata_ttl: str | None = None,
-) -> list[RepoResult]:
+@dataclass(frozen=True)
+class RunRequest:
+    """What `apply` or `check` asks of a run, from its command line."""
+
+    mode: Mode
+    paths: tuple[Path, ...] = ()
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    unsafe_fixes: bool = False
+    config: Path | None = None
+    repos_from: Path | None = None
+    jobs: int | None = None
+    shard: str | None = None
+    depth: int = DEFAULT_DEPTH
+    commit: CommitOptions = field(default_factory=CommitOptions)
+    offline: bool = False
+    metadata_ttl: str | None = None  # as given: 90s, 30m, 12h, 7d
+
+
+# what a user may type after a flag believing it takes a value (`--dry-run true`)
+_FLAG_VALUES = {"true", "false", "yes", "no", "on", "off", "1", "0"}
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"gha-fix: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _run(request: RunRequest) -> list[RepoResult]:
+    """Find the repositories and process them; bad arguments exit 2 before any is touched."""
     from gha_fix.codemod.bulk import (
-        Job,
         ProgressBar,
+        RunSpec,
         ShardError,
         discover,
         parse_shard,
@@ -114,77 +147,40 @@ def _run(
     )
     from gha_fix.codemod.bulk import shard as take_shard
     from gha_fix.codemod.github_files import parse_duration
+    from gha_fix.codemod.repo import is_repo_root
     from gha_fix.codemod.runner import RunOptions, select_transforms
 
-    ttl = parse_duration(metadata_ttl) if metadata_ttl is not None else None
-    if metadata_ttl is not None and ttl is None:
-        typer.echo(f"gha-fix: --metadata-ttl {metadata_ttl!r}: expected a duration such as "
-                   "90s, 30m, 12h or 7d", err=True)
-        raise typer.Exit(2)
+    for path in request.paths:
+        if path.as_posix().lower() in _FLAG_VALUES and not path.exists():
+            _fail(f"{path}: no such folder (flags such as --dry-run take no value: write the "
+                  "flag alone)")
+    ttl = parse_duration(request.metadata_ttl) if request.metadata_ttl is not None else None
+    if request.metadata_ttl is not None and ttl is None:
+        _fail(f"--metadata-ttl {request.metadata_ttl!r}: expected a duration such as "
+              "90s, 30m, 12h or 7d")
     options = RunOptions(
-        unsafe_fixes=unsafe_fixes, config=config, select=_ids(select), ignore=_ids(ignore),
-        offline=offline, metadata_ttl=ttl,
+        unsafe_fixes=request.unsafe_fixes, config=request.config, select=request.select,
+        ignore=request.ignore, offline=request.offline, metadata_ttl=ttl,
     )
     try:  # fail fast on bad arguments, before touching any repo
         select_transforms({}, options) if options.select or options.ignore else None
-        part = parse_shard(shard) if shard else None
-        listed = read_repos_file(repos_from) if repos_from else []
+        part = parse_shard(request.shard) if request.shard else None
+        listed = read_repos_file(request.repos_from) if request.repos_from else []
     except (ConfigError, ShardError, OSError) as exc:
-        reason = f"{repos_from}: {exc.strerror}" if isinstance(exc, OSError) else exc
-        typer.echo(f"gha-fix: {reason}", err=True)
-        raise typer.Exit(2) from None
-    given = [*(paths or []), *listed] or [Path(".")]
-    targets = discover(given, depth)
+        _fail(f"{request.repos_from}: {exc.strerror}" if isinstance(exc, OSError) else str(exc))
+    given = [*request.paths, *listed] or [Path(".")]
+    targets = discover(given, request.depth)
+    if not any(t.error or is_repo_root(t.path) for t in targets):
+        shown = " ".join(display_path(p) for p in given)
+        typer.echo(f"gha-fix: nothing found: no repository (a folder with .github/workflows/) "
+                   f"under {shown}, {request.depth} levels deep", err=True)
+        return []
     if part:
         targets = take_shard(targets, *part)
-    job = Job(mode, options, commit or CommitOptions(), diffs=mode == "dry-run",
-              many=len(targets) > 1)
+    spec = RunSpec(request.mode, options, request.commit, diffs=request.mode is Mode.DRY_RUN,
+                   many=len(targets) > 1)
     show = sys.stderr.isatty() and len(targets) > 1
-    return run_all(targets, job, jobs, ProgressBar(len(targets)) if show else None)
-
-
-def _finish(results: list[RepoResult], report: Path | None) -> None:
-    """The summary table (many repos), `--report`, the errors."""
-    from gha_fix.codemod.report import bulk_report
-
-    if len(results) > 1:
-        from rich.console import Console
-
-        from gha_fix.codemod.report import summary_table
-
-        console = Console(stderr=True)
-        if not console.is_terminal:
-            console.width = 120  # a log file: don't squeeze the table into 80 columns
-        console.print(summary_table(results))
-    _print_errors(results)
-    if report is not None:
-        try:
-            report.write_text(bulk_report(results) + "\n", encoding="utf-8")
-        except OSError as exc:
-            typer.echo(f"gha-fix: {report}: cannot write the report: {exc.strerror}", err=True)
-            raise typer.Exit(2) from None
-
-
-def _print_errors(results: list[RepoResult]) -> None:
-    from gha_fix.codemod.report import error_lines
-
-    for line in error_lines(results):
-        typer.echo(line, err=True)
-
-
-def _print_diffs(results: list[RepoResult]) -> None:
-    many = len(results) > 1
-    text = "".join(file_diff(repo, file, many)
-                   for repo in results for file in repo.files if file.changed)
-    if not text:
-        return
-    if sys.stdout.isatty():
-        from rich.console import Console
-        from rich.syntax import Syntax
-
-        Console().print(Syntax(text, "diff", background_color="default"))
-    else:
-        sys.stdout.write(text)
+    return run_all(targets, spec, request.jobs, ProgressBar(len(targets)) if show else None)
 
 
 @app.command(
@@ -246,8 +242,8 @@ def apply(
 
     if dry_run and no_commit:
         no_commit = False  # --dry-run wins: nothing is written
-    mode = "dry-run" if dry_run else "write" if no_commit else "commit"
-    if mode != "commit" and (branch or force or push):
+    mode = Mode.DRY_RUN if dry_run else Mode.WRITE if no_commit else Mode.COMMIT
+    if mode is not Mode.COMMIT and (branch or force or push):
         typer.echo("gha-fix: --branch, --force and --push commit: they do not go with "
                    "--dry-run or --no-commit", err=True)
         raise typer.Exit(2)
@@ -264,19 +260,21 @@ def apply(
             typer.echo(f"gha-fix: {exc}", err=True)
             raise typer.Exit(2) from None
     commit = CommitOptions(branch=branch, force=force, push=remote if push else None)
-    results = _run(paths, mode=mode, select=select, ignore=ignore, unsafe_fixes=unsafe_fixes,
-                   config=config, repos_from=repos_from, jobs=jobs, shard=shard, depth=depth,
-                   commit=commit, offline=offline, metadata_ttl=metadata_ttl)
+    results = _run(RunRequest(
+        mode, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config, repos_from,
+        jobs, shard, depth, commit, offline, metadata_ttl))
     if output_format is Format.json:
         typer.echo(to_json(results))
-    else:
-        if dry_run:
-            _print_diffs(results)
-        for line in text_lines(results, checking=False):
+    elif results:
+        masked = dry_run and print_diffs(results)
+        for line in text_lines(results):
             typer.echo(line, err=True)
-        _print_messages(results)
-        typer.echo(summary_line(results, "would be applied" if dry_run else "applied"), err=True)
-    _finish(results, report)
+        print_messages(results)
+        verb = "would be applied" if dry_run else applied_verb(results, mode is Mode.COMMIT)
+        typer.echo(summary_line(results, verb), err=True)
+        if masked:
+            typer.echo(MASKED_NOTE, err=True)
+    finish(results, report)
     if secrets_file is not None and results:
         from gha_fix.transforms.secrets import SecretsFileError, secrets_mapping, write_secrets_file
 
@@ -318,12 +316,11 @@ def check(
     """Report what `apply` would change as `file:line: \\[transform] message`; for CI."""
     from gha_fix.codemod.report import github_annotations, summary_line, text_lines, to_json
 
-    results = _run(paths, mode="check", select=select, ignore=ignore,
-                   unsafe_fixes=unsafe_fixes, config=config, repos_from=repos_from,
-                   jobs=jobs, shard=shard, depth=depth, offline=offline,
-                   metadata_ttl=metadata_ttl)
+    results = _run(RunRequest(
+        Mode.CHECK, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config,
+        repos_from, jobs, shard, depth, offline=offline, metadata_ttl=metadata_ttl))
     if output_format is CheckFormat.json:
-        typer.echo(to_json(results))
+        typer.echo(to_json(results, checking=True))
     elif output_format is CheckFormat.sarif:
         from gha_fix.codemod.sarif import to_sarif_json
 
@@ -331,23 +328,16 @@ def check(
     elif output_format is CheckFormat.github:
         for line in github_annotations(results):
             typer.echo(line)
-        typer.echo(summary_line(results, "due"), err=True)
-    else:
-        for line in text_lines(results, checking=True):
+        if results:
+            typer.echo(summary_line(results, "due"), err=True)
+    elif results:
+        for line in text_lines(results):
             typer.echo(line)
-        _print_messages(results)
+        print_messages(results)
         typer.echo(summary_line(results, "due"), err=True)
-    _finish(results, report)
+    finish(results, report)
     due = any(r.status is not Status.SUPPRESSED for repo in results for r in repo.fixes())
     raise typer.Exit(2 if any(r.errors for r in results) else 1 if due else 0)
-
-
-def _print_messages(results: list[RepoResult]) -> None:
-    """Per-repo messages (branch made, metadata rate limit, ...) on stderr."""
-    many = len(results) > 1
-    for repo in results:
-        for message in repo.messages:
-            typer.echo(f"{repo.root}: {message}" if many else message, err=True)
 
 
 @app.command("transforms")

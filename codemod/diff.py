@@ -1,10 +1,13 @@
-"""Git-style unified diffs that `git apply` accepts, with secret values masked."""
+"""Git-style unified diffs that `git apply` accepts, with secret values masked (a diff with
+a masked value does not apply as printed: `masked` tells)."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
+
+from gha_fix.codemod.paths import diff_prefix
 
 if TYPE_CHECKING:
     from gha_fix.codemod.model import FileResult, RepoResult
@@ -43,6 +46,12 @@ def file_diff(repo: RepoResult, file: FileResult, many: bool) -> str:
     """A changed file's diff, its paths from the repo root (or, over many repos, with the
     repo's folder in front); rendered once, by the worker when it ran in one."""
     if file.diff is None:
-        shown = f"{repo.root}/{file.path}" if many else file.path
+        shown = f"{diff_prefix(repo.root)}{file.path}" if many else file.path
         file.diff = unified_diff(shown, file.original, file.new, file.secrets)
     return file.diff
+
+
+def masked(file: FileResult) -> bool:
+    """Whether the file's rendered diff shows a masked credential (so `git apply` would
+    write the mask, not the fix)."""
+    return bool(file.diff) and any(s and mask(s) in (file.diff or "") for s in file.secrets)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gha_fix.codemod.diff import redact
+from gha_fix.codemod.io import file_bytes, write_atomic, write_file
 from gha_fix.codemod.model import FileResult, RepoResult, SecretToCreate, Status
 from gha_fix.codemod.repo import WORKFLOWS_DIR, origin_slug
 
@@ -128,8 +129,8 @@ def check_branch_name(repo: Repo, name: str) -> None:
         raise GitError(f"invalid branch name: {name}") from None
 
 
-def _blob_id(text: str) -> str:
-    data = text.encode("utf-8")
+def _blob_id(file: FileResult) -> str:
+    data = file_bytes(file)
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
@@ -137,7 +138,7 @@ def default_branch(head: str, files: list[FileResult]) -> str:
     """`gha-fix/<id>`: the same change from the same commit gets the same name."""
     digest = hashlib.sha1(head.encode())
     for file in sorted(files, key=lambda f: f.path):
-        digest.update(f"{file.path}\0{_blob_id(file.new)}\n".encode())
+        digest.update(f"{file.path}\0{_blob_id(file)}\n".encode())
     return f"gha-fix/{digest.hexdigest()[:8]}"
 
 
@@ -253,8 +254,6 @@ def _commit_clean(
     """`git switch -c`, write, `git add`, `git commit` (hooks, signing); undone on failure."""
     from git import GitCommandError
 
-    from gha_fix.codemod.runner import write_atomic
-
     prepared = _prepare(state, result, options)
     if prepared is None:
         return
@@ -264,8 +263,7 @@ def _commit_clean(
     git.switch("-C" if options.force else "-c", branch)
     try:
         for file in files:
-            write_atomic(root / file.path, file.new)
-            file.written = True
+            write_file(root / file.path, file)
         git.add("--", *(f.path for f in files))
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".txt",
                                          delete=False) as handle:
@@ -328,7 +326,9 @@ def _commit_dirty(
         meta, path = line.split("\t", 1)
         modes[path] = meta.split()[0]
     for file in files:
-        (work / file.path).write_bytes(file.new.encode("utf-8"))
+        # the bytes --no-commit would write, into the temporary checkout (not the user's
+        # tree: the file is not marked written), then into git's object store
+        write_atomic((work / file.path).resolve(), file_bytes(file))
         blob = git.hash_object("-w", f"--path={file.path}", str(work / file.path))
         git.update_index("--cacheinfo", f"{modes.get(file.path, '100644')},{blob},{file.path}",
                          env=env)

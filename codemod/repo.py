@@ -112,15 +112,6 @@ class RepoContext:
         rel = os.path.normpath(uses.split("@")[0].removeprefix("./")).replace(os.sep, "/")
         return None if rel.startswith("..") else self.load(rel)
 
-    def local_actions(self) -> list[str]:
-        """Every composite action under .github/actions (relative folders)."""
-        base = self.root / ".github" / "actions"
-        if not base.is_dir():
-            return []
-        return sorted(
-            relative(self.root, p.parent) for name in ACTION_FILES for p in base.rglob(name)
-        )
-
 
 def origin_slug(root: Path) -> str:
     """OWNER/REPO from the `origin` remote in `root`'s .git/config, else UNKNOWN_SLUG."""

@@ -6,11 +6,11 @@ import json
 import os
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from gha_fix.codemod.diff import redact
-from gha_fix.codemod.model import FileResult, RepoResult, Status
+from gha_fix.codemod.model import FileResult, FixResult, NoteResult, RepoResult, Status
+from gha_fix.codemod.paths import display_path, in_repo
 
 _SUFFIX = {
     Status.APPLIED: "",
@@ -20,46 +20,61 @@ _SUFFIX = {
 }
 
 
-def shown_path(repo: RepoResult, file: FileResult | None = None, many: bool = False) -> str:
-    base = Path(repo.root)
-    if file is None:
-        return str(base)
-    return str(base / file.path) if many else file.path
+def _lines(file: FileResult) -> list[tuple[int, int, FixResult | NoteResult]]:
+    """A file's findings and notes by line (then in the order the transforms reported them)."""
+    items: list[FixResult | NoteResult] = [*file.fixes, *file.notes]
+    return sorted(((item.line, index, item) for index, item in enumerate(items)),
+                  key=lambda entry: entry[:2])
 
 
-def text_lines(results: Sequence[RepoResult], checking: bool) -> list[str]:
-    """One `file:line: [transform] message` line a finding; errors come separately."""
-    many = len(results) > 1
+def _sorted_files(repo: RepoResult) -> list[FileResult]:
+    return sorted(repo.files, key=lambda file: file.path)
+
+
+def text_lines(results: Sequence[RepoResult]) -> list[str]:
+    """One `file:line: [transform] message` line a finding, by file and line; errors come
+    separately.  Paths open from the current folder."""
     lines: list[str] = []
     for repo in results:
-        for file in repo.files:
-            where = shown_path(repo, file, many)
-            for fix in file.fixes:
-                suffix = _SUFFIX[fix.status].format(reason=fix.reason)
-                if fix.fix.safety.value == "unsafe" and fix.status is Status.APPLIED:
+        for file in _sorted_files(repo):
+            where = in_repo(repo.root, file.path)
+            for line, _, item in _lines(file):
+                if isinstance(item, NoteResult):
+                    text = f"{where}:{line}: [{item.note.transform}] {item.note.message}"
+                    lines.append(redact(text, item.note.secrets))
+                    continue
+                suffix = _SUFFIX[item.status].format(reason=item.reason)
+                if item.fix.safety.value == "unsafe" and item.status is Status.APPLIED:
                     suffix = " (unsafe fix)"
-                line = f"{where}:{fix.line}: [{fix.fix.transform}] {fix.fix.message}{suffix}"
-                lines.append(redact(line, fix.fix.secrets))
-            for note in file.notes:
-                lines.append(f"{where}:{note.line}: [{note.note.transform}] {note.note.message}")
+                text = f"{where}:{line}: [{item.fix.transform}] {item.fix.message}{suffix}"
+                lines.append(redact(text, item.fix.secrets))
     return lines
 
 
 def error_lines(results: Sequence[RepoResult]) -> list[str]:
-    many = len(results) > 1
+    """Every error, its path opening from the current folder."""
     out = []
     for repo in results:
-        prefix = f"{repo.root}/" if many else ""
-        out += [f"{prefix}{e}" if not e.startswith(repo.root) else e for e in repo.errors]
+        shown = display_path(repo.root)
+        for error in repo.errors:
+            if error.startswith((f"{repo.root}/", f"{repo.root}:")):
+                out.append(shown + error[len(repo.root):])
+            else:  # `path:line: reason`, the path relative to the repository
+                out.append(error if shown == "." else f"{shown}/{error}")
     return out
 
 
-def summary(results: Sequence[RepoResult]) -> dict[str, Any]:
+def status_name(status: Status, checking: bool = False) -> str:
+    """A status as reports name it: in `check`, the fixes to apply are "due", not "applied"."""
+    return "due" if checking and status is Status.APPLIED else status.value
+
+
+def summary(results: Sequence[RepoResult], checking: bool = False) -> dict[str, Any]:
     statuses: Counter[str] = Counter()
     by_transform: Counter[str] = Counter()
     for repo in results:
         for fix in repo.fixes():
-            statuses[fix.status.value] += 1
+            statuses[status_name(fix.status, checking)] += 1
             if fix.status is Status.APPLIED:
                 by_transform[fix.fix.transform] += 1
     return {
@@ -67,7 +82,7 @@ def summary(results: Sequence[RepoResult]) -> dict[str, Any]:
         "files": sum(len(r.files) for r in results),
         "files_changed": sum(1 for r in results for f in r.files if f.changed),
         "fixes": dict(statuses),
-        "applied_by_transform": dict(by_transform),
+        f"{status_name(Status.APPLIED, checking)}_by_transform": dict(by_transform),
         "errors": sum(len(r.errors) for r in results),
     }
 
@@ -88,7 +103,8 @@ def summary_line(results: Sequence[RepoResult], verb: str) -> str:
     return "; ".join(parts)
 
 
-def to_json(results: Sequence[RepoResult]) -> str:
+def to_json(results: Sequence[RepoResult], checking: bool = False) -> str:
+    """The `--format json` document; `checking`: fixes not applied yet are "due"."""
     repos = []
     for repo in results:
         files = []
@@ -104,7 +120,7 @@ def to_json(results: Sequence[RepoResult]) -> str:
                         "line": r.line,
                         "message": redact(r.fix.message, r.fix.secrets),
                         "safety": r.fix.safety.value,
-                        "status": r.status.value,
+                        "status": status_name(r.status, checking),
                         "reason": r.reason or None,
                         **({"details": r.fix.details} if r.fix.details else {}),
                     }
@@ -118,7 +134,8 @@ def to_json(results: Sequence[RepoResult]) -> str:
         repos.append({"root": repo.root, "error": repo.error, "branch": repo.branch,
                       "messages": repo.messages, "files": files})
     secrets = [s for r in results for f in r.files for s in f.secrets]
-    return redact(json.dumps({"summary": summary(results), "repos": repos}, indent=2), secrets)
+    document = {"summary": summary(results, checking), "repos": repos}
+    return redact(json.dumps(document, indent=2), secrets)
 
 
 def unknown_actions(results: Sequence[RepoResult]) -> list[dict[str, Any]]:
@@ -222,23 +239,24 @@ def _escape(value: str, property_: bool = False) -> str:
 
 def github_annotations(results: Sequence[RepoResult]) -> list[str]:
     """`::warning file=...,line=...::message` lines: GitHub shows them on the PR's files."""
-    many = len(results) > 1
     lines = []
     for repo in results:
-        for file in repo.files:
-            where = _escape(shown_path(repo, file, many), True)
-            for fix in file.fixes:
-                if fix.status is Status.SUPPRESSED:
+        for file in _sorted_files(repo):
+            where = _escape(in_repo(repo.root, file.path), True)
+            for line, _, item in _lines(file):
+                if isinstance(item, NoteResult):
+                    title = _escape(f"gha-fix {item.note.transform}", True)
+                    message = redact(item.note.message, item.note.secrets)
+                    lines.append(f"::notice file={where},line={line},title={title}::"
+                                 f"{_escape(message)}")
                     continue
-                suffix = _SUFFIX[fix.status].format(reason=fix.reason)
-                message = redact(f"{fix.fix.message}{suffix}", fix.fix.secrets)
-                title = _escape(f"gha-fix {fix.fix.transform}", True)
-                lines.append(f"::warning file={where},line={fix.line},title={title}::"
+                if item.status is Status.SUPPRESSED:
+                    continue
+                suffix = _SUFFIX[item.status].format(reason=item.reason)
+                message = redact(f"{item.fix.message}{suffix}", item.fix.secrets)
+                title = _escape(f"gha-fix {item.fix.transform}", True)
+                lines.append(f"::warning file={where},line={line},title={title}::"
                              f"{_escape(message)}")
-            for note in file.notes:
-                title = _escape(f"gha-fix {note.note.transform}", True)
-                lines.append(f"::notice file={where},line={note.line},title={title}::"
-                             f"{_escape(note.note.message)}")
     for error in error_lines(results):
         lines.append(f"::error title=gha-fix::{_escape(error)}")
     return lines

@@ -5,13 +5,13 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gha_fix.codemod.document import Document, DocumentError
+from gha_fix.codemod.io import write_result
 from gha_fix.codemod.model import (
     FileResult,
     Fix,
@@ -175,32 +175,6 @@ def original_lines(original: str, current: str) -> Callable[[int], int]:
         return line
 
     return to_original
-
-
-def write_result(path: Path, result: FileResult) -> None:
-    """Write a changed file (atomically); a failure becomes the file's one-line error."""
-    if not result.changed:
-        return
-    try:
-        write_atomic(path.resolve(), result.new)
-        result.written = True
-    except OSError as exc:
-        result.error = f"{result.path}:0: cannot write: {exc.strerror or exc}"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and a rename, keeping the file's mode."""
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".gha-fix")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def select_transforms(config: dict, options: RunOptions) -> list[Transform]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from repo_helpers import (
     write_files,
 )
 
-from gha_fix.codemod.bulk import Job, Target, discover, parse_shard, run_all, shard
+from gha_fix.codemod.bulk import Mode, RunSpec, Target, discover, parse_shard, run_all, shard
 from gha_fix.codemod.document import Document
 from gha_fix.codemod.model import Fix, Note
 from gha_fix.codemod.repo import RepoContext
@@ -92,8 +93,8 @@ def test_shards_partition_the_fleet(fleet: Path) -> None:
 
 def test_parallel_results_match_sequential(fleet: Path) -> None:
     targets = discover([fleet])
-    one = run_all(targets, Job("check"), jobs=1)
-    two = run_all(targets, Job("check"), jobs=2)
+    one = run_all(targets, RunSpec(Mode.CHECK), jobs=1)
+    two = run_all(targets, RunSpec(Mode.CHECK), jobs=2)
     assert [r.root for r in one] == [r.root for r in two] == [str(t.path) for t in targets]
     assert [len(r.fixes()) for r in one] == [len(r.fixes()) for r in two]
     assert [r.errors for r in one] == [r.errors for r in two]
@@ -147,7 +148,8 @@ def test_dry_run_and_no_commit_work_on_plain_folders(fleet: Path) -> None:
     plain = fleet / "plain"
     code, out, _ = run("apply", "--dry-run", str(plain), str(fleet / "alpha"))
     assert code == 0
-    assert f"+++ b/{plain}/{CI}" in out
+    # a repository's folder in the diff's paths is relative to the current one, never `b//tmp`
+    assert f"+++ b/{os.path.relpath(plain)}/{CI}" in out and "b//" not in out
     assert "permissions" not in (plain / CI).read_text()
     assert run("apply", "--no-commit", str(plain))[0] == 0
     assert "permissions:" in (plain / CI).read_text()
@@ -161,10 +163,11 @@ def test_dry_run_diffs_are_the_same_from_worker_processes(fleet: Path) -> None:
     code2, parallel, _ = run("apply", "--dry-run", "--jobs", "2", *repos)
     assert code == code2 == 0 and sequential == parallel
     for repo in repos:
-        assert f"--- a/{repo}/{CI}" in parallel and f"+++ b/{repo}/{CI}" in parallel
+        shown = os.path.relpath(repo)
+        assert f"--- a/{shown}/{CI}" in parallel and f"+++ b/{shown}/{CI}" in parallel
     # the diffs come back rendered from the workers, not left to the parent process
-    results = run_all([Target(Path(r)) for r in repos], Job("dry-run", diffs=True, many=True),
-                      jobs=2)
+    spec = RunSpec(Mode.DRY_RUN, diffs=True, many=True)
+    results = run_all([Target(Path(r)) for r in repos], spec, jobs=2)
     changed = [f for r in results for f in r.files if f.changed]
     assert changed and all(f.diff and f.diff.startswith("diff --git a/") for f in changed)
 
@@ -185,9 +188,14 @@ def test_repos_from_and_shard_on_the_command_line(fleet: Path, tmp_path: Path) -
 
 
 def test_folder_without_workflows_is_nothing_to_do(tmp_path: Path) -> None:
-    code, _, err = run("check", str(tmp_path))
-    assert code == 0
-    assert "0 fixes due in 0 of 0 files" in err
+    """Nothing to fix (exit 0), said in one clear line; in JSON, an empty document."""
+    code, out, err = run("check", str(tmp_path))
+    assert code == 0 and out == ""
+    assert err == (f"gha-fix: nothing found: no repository (a folder with .github/workflows/) "
+                   f"under {tmp_path}, 3 levels deep\n")
+    code, out, err = run("check", "--format", "json", str(tmp_path))
+    assert code == 0 and json.loads(out)["repos"] == [] and "nothing found" in err
+    assert run("apply", "--no-commit", str(tmp_path))[0] == 0
 
 
 def test_a_crashing_repo_never_stops_the_others(fleet: Path, monkeypatch: pytest.MonkeyPatch
@@ -202,6 +210,6 @@ def test_a_crashing_repo_never_stops_the_others(fleet: Path, monkeypatch: pytest
         return real(root, *args)
 
     monkeypatch.setattr(bulk, "process_repo", flaky)  # the forked workers see it too
-    results = run_all(discover([fleet]), Job("check"), jobs=2)
+    results = run_all(discover([fleet]), RunSpec(Mode.CHECK), jobs=2)
     assert results[0].errors == [f"{fleet / 'alpha'}: internal error: MemoryError('boom')"]
     assert all(len(r.fixes()) == 2 for r in results[1:] if Path(r.root).name != "gamma")

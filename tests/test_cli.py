@@ -152,7 +152,7 @@ def test_config_file_and_suppression_comment(tmp_path: Path) -> None:
     assert code == 0, out
     (repo / ".github/gha-fix.yml").write_text("select: [\n")
     code, _, err = invoke("check", repo)
-    assert code == 2 and "\n.github/gha-fix.yml:2: invalid YAML" in err
+    assert code == 2 and f"\n{repo}/.github/gha-fix.yml:2: invalid YAML" in err
 
 
 def test_suppressed_job_keeps_the_top_level_it_relies_on(tmp_path: Path) -> None:
@@ -176,8 +176,13 @@ def test_json_format(tmp_path: Path) -> None:
     data = json.loads(out)
     assert code == 1
     fix = data["repos"][0]["files"][0]["fixes"][-1]
-    assert fix["transform"] == "permissions" and fix["status"] == "applied"
+    # `check` applies nothing: its fixes are due
+    assert fix["transform"] == "permissions" and fix["status"] == "due"
     assert fix["details"]["permissions"] == {"contents": "write"}
+    assert data["summary"]["fixes"] == {"due": 2} and "due_by_transform" in data["summary"]
+    assert "applied" not in out
+    code, out, _ = invoke("apply", "--dry-run", "--format", "json", repo)
+    assert json.loads(out)["summary"]["fixes"] == {"applied": 2}
 
 
 def test_transforms_and_help() -> None:
@@ -195,3 +200,104 @@ def test_crlf_and_bom_survive_apply(tmp_path: Path) -> None:
     new = (repo / ".github/workflows/release.yml").read_bytes()
     assert new.startswith("\ufeff".encode()) and b"\n" not in new.replace(b"\r\n", b"")
     assert b"    permissions:\r\n      contents: write  # gh release create\r\n" in new
+
+
+def test_help_shows_no_type_labels_and_flags_take_no_value(tmp_path: Path) -> None:
+    for command in ("apply", "check"):
+        code, out, _ = invoke(command, "--help")
+        assert code == 0
+        for noise in ("<bool>", "<str>", "<path>", "<list[Path]>", "<int>"):
+            assert noise not in out, (command, noise)
+    repo = make_repo(tmp_path / "repo", {".github/workflows/release.yml": RELEASE})
+    code, out, err = invoke("apply", "--dry-run", "true", repo)
+    assert code == 2 and out == ""
+    assert "true: no such folder (flags such as --dry-run take no value" in err
+    assert (repo / ".github/workflows/release.yml").read_text() == RELEASE
+
+
+UNKNOWN = """on: push
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: some-org/deploy-everything@v3
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - run: gh release create "$GITHUB_REF_NAME"
+"""
+
+
+def test_text_output_is_sorted_by_file_and_line(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("GHA_FIX_OFFLINE", "1")
+    repo = make_repo(tmp_path / "repo", {".github/workflows/b.yml": UNKNOWN,
+                                         ".github/workflows/a.yml": RELEASE})
+    monkeypatch.chdir(repo)
+    code, out, _ = invoke("check", ".")
+    lines = out.splitlines()
+    assert code == 1 and len(lines) >= 4
+    where = [(line.split(":")[0], int(line.split(":")[1])) for line in lines]
+    assert where == sorted(where)
+    assert any("left as is" in line for line in lines)  # the notes are in the order too
+
+
+def test_paths_open_from_the_current_folder(tmp_path: Path, monkeypatch) -> None:
+    repo = make_repo(tmp_path / "work" / "repo", {".github/workflows/release.yml": RELEASE,
+                                                  ".github/workflows/bad.yml": "on: [\n"})
+    finding = ".github/workflows/release.yml:7: [permissions]"
+    error = ".github/workflows/bad.yml:2: invalid YAML"
+    monkeypatch.chdir(tmp_path / "work")  # above the repository: relative to here
+    _, out, err = invoke("check", "repo")
+    assert f"\nrepo/{finding}" in f"\n{out}" and f"\nrepo/{error}" in f"\n{err}"
+    monkeypatch.chdir(repo / ".github")  # inside it: what is below is relative
+    _, out, _ = invoke("check", "..")
+    assert f"\n{finding.removeprefix('.github/')}" in f"\n{out}"
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # beside it: absolute, never ../..
+    _, out, err = invoke("check", "../work/repo")
+    assert f"\n{repo}/{finding}" in f"\n{out}" and f"\n{repo}/{error}" in f"\n{err}"
+    assert "../" not in out + err
+
+
+def test_nothing_found_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    for command in ("check", "apply"):
+        code, out, err = invoke(command, tmp_path)
+        assert code == 0 and out == ""
+        assert err.startswith("gha-fix: nothing found: no repository") and err.count("\n") == 1
+
+
+def test_dirty_tree_commit_does_not_say_applied(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {".github/workflows/release.yml": RELEASE, "notes.txt": "x\n"})
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.name=T", "-c", "user.email=t@example.com", "-c",
+                  "commit.gpgsign=false", "commit", "-q", "-m", "init"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True)
+    (repo / "notes.txt").write_text("my work\n")
+    code, _, err = invoke("apply", repo)
+    assert code == 0, err
+    assert (repo / ".github/workflows/release.yml").read_text() == RELEASE
+    assert "fixes applied" not in err
+    assert "2 fixes committed on a new branch (your work tree is untouched)" in err
+
+
+def test_dry_run_diff_paths_are_relative(tmp_path: Path, monkeypatch) -> None:
+    one = make_repo(tmp_path / "one", {".github/workflows/release.yml": RELEASE})
+    two = make_repo(tmp_path / "two", {".github/workflows/release.yml": RELEASE})
+    _, out, _ = invoke("apply", "--dry-run", one.resolve())
+    assert out.startswith("diff --git a/.github/workflows/release.yml b/.github/")
+    monkeypatch.chdir(tmp_path)
+    _, out, _ = invoke("apply", "--dry-run", one.resolve(), two.resolve())
+    assert "--- a/one/.github/workflows/release.yml\n" in out
+    assert "+++ b/two/.github/workflows/release.yml\n" in out and "//" not in out
+
+
+def test_dry_run_with_a_masked_credential_says_how_to_apply(tmp_path: Path) -> None:
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0" * 2  # a test fixture, not a credential
+    workflow = RELEASE.replace("${{ github.token }}", token)
+    repo = make_repo(tmp_path, {".github/workflows/release.yml": workflow})
+    code, out, err = invoke("apply", "--dry-run", "--unsafe-fixes", repo, only="secrets")
+    assert code == 0 and token not in out + err and "chars)" in out
+    assert "does not `git apply` as printed" in err and "gha-fix apply --no-commit" in err
+    _, _, err = invoke("apply", "--dry-run", repo)  # permissions only: nothing masked
+    assert "git apply" not in err

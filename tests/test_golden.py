@@ -7,6 +7,7 @@ and `messages.txt`, the expected report lines.  `--update-goldens` rewrites expe
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -40,7 +41,12 @@ def run_case(case: Path, tmp_path: Path, text: bytes | None = None) -> tuple[byt
     target.write_bytes(text if text is not None else (case / "input.yml").read_bytes())
     options = RunOptions(write=True, unsafe_fixes=bool(spec.get("unsafe_fixes")))
     result = process_repo(repo, options, [cls(spec.get("options"))])
-    lines = text_lines([result], checking=False) + result.errors
+    cwd = os.getcwd()
+    os.chdir(repo)  # the lines as a user standing in the repository reads them
+    try:
+        lines = text_lines([result]) + result.errors
+    finally:
+        os.chdir(cwd)
     return target.read_bytes(), lines
 
 

@@ -109,8 +109,12 @@ def test_sarif_for_many_repos_is_valid(tmp_path: Path) -> None:
     assert uris == {(tmp_path / "org" / n / CI).as_uri() for n in "ab"}
 
 
-def test_github_annotations(repo: Path) -> None:
-    code, out, _ = run("check", "--format", "github", str(repo))
+def test_github_annotations(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # paths open from the current folder: absolute from outside the repository
+    outside = run("check", "--format", "github", str(repo))[1].splitlines()
+    assert outside[0].startswith(f"::warning file={repo / CI},line=1,")
+    monkeypatch.chdir(repo)
+    code, out, _ = run("check", "--format", "github", ".")
     assert code == 2
     lines = out.splitlines()
     assert (f"::warning file={CI},line=1,title=gha-fix perms-test::"
