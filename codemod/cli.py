@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from gha_fix.codemod.bulk import DEFAULT_DEPTH, Mode
+from gha_fix.codemod.config import ConfigError
 from gha_fix.codemod.git import CommitOptions
 from gha_fix.codemod.model import RepoResult, Status
 from gha_fix.codemod.output import (
@@ -22,7 +23,6 @@ from gha_fix.codemod.output import (
     print_messages,
 )
 from gha_fix.codemod.paths import display_path
-from gha_fix.codemod.repo import ConfigError
 
 app = typer.Typer(
     add_completion=False,

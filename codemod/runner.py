@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gha_fix.codemod.config import ConfigError, load_config
 from gha_fix.codemod.document import Document, DocumentError
 from gha_fix.codemod.io import write_result
 from gha_fix.codemod.model import (
@@ -22,7 +23,7 @@ from gha_fix.codemod.model import (
     Safety,
     Status,
 )
-from gha_fix.codemod.repo import ConfigError, RepoContext, load_config, origin_slug, relative
+from gha_fix.codemod.repo import RepoContext, origin_slug, relative
 from gha_fix.codemod.transform import Transform
 from gha_fix.codemod.verify import apply_fixes
 
@@ -177,8 +178,22 @@ def original_lines(original: str, current: str) -> Callable[[int], int]:
     return to_original
 
 
-def select_transforms(config: dict, options: RunOptions) -> list[Transform]:
+def registry() -> dict[str, type[Transform]]:
+    """The transforms by id, in run order (imported on first use: `--help` does not pay)."""
     from gha_fix.transforms import REGISTRY
+
+    return REGISTRY
+
+
+def read_config(root: Path, options: RunOptions) -> dict:
+    """The repository's configuration, validated against the engine's and every transform's
+    option schema (ConfigError: one `path:line: reason` line per problem)."""
+    schemas = {i: cls.options_schema() for i, cls in registry().items()}
+    return load_config(root, schemas, options.config)
+
+
+def select_transforms(config: dict, options: RunOptions) -> list[Transform]:
+    REGISTRY = registry()
 
     selected = list(options.select or config.get("select") or REGISTRY)
     ignored = set(options.ignore or ()) | set(config.get("ignore") or ())
@@ -201,12 +216,12 @@ def process_repo(
     `slug` is OWNER/REPO (default: from `root`'s `origin` remote)."""
     result = RepoResult(str(root))
     try:
-        config = load_config(root, options.config)
+        config = read_config(root, options)
         chosen = list(transforms) if transforms is not None else select_transforms(config, options)
     except ConfigError as exc:
         result.error = str(exc)
         return result
-    unsafe = options.unsafe_fixes or bool(config.get("unsafe-fixes"))
+    unsafe = options.unsafe_fixes or config.get("unsafe-fixes") is True
     if unsafe != options.unsafe_fixes:
         options = RunOptions(**{**options.__dict__, "unsafe_fixes": unsafe})
     repo = RepoContext(root, config, slug=slug or origin_slug(root),

@@ -24,6 +24,12 @@ class Transform(ABC):
     summary: ClassVar[str]
     fix_safety: ClassVar[str] = "safe"
 
+    @classmethod
+    def options_schema(cls) -> Mapping[str, Any]:
+        """The JSON Schema of the transform's `<id>:` section of `.github/gha-fix.yml`,
+        checked before anything runs (`codemod/config.py`); by default it takes no options."""
+        return {"type": ["object", "null"], "additionalProperties": False}
+
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options: dict[str, Any] = dict(options or {})
 
