@@ -23,17 +23,15 @@ from gha_fix.codemod.document import Document
 from gha_fix.codemod.model import Safety, Status
 from gha_fix.codemod.repo import origin_slug
 from gha_fix.codemod.runner import RunOptions, process_repo
+from gha_fix.codemod.secrets_file import SecretsFileError, secrets_mapping, write_secrets_file
 from gha_fix.transforms import REGISTRY
 from gha_fix.transforms.secrets import (
     Secrets,
-    SecretsFileError,
     known_tokens,
     name_based,
     rules_in,
-    secrets_mapping,
     service_values,
     table,
-    write_secrets_file,
 )
 
 F = "FAKE"
