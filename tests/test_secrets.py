@@ -25,14 +25,9 @@ from gha_fix.codemod.repo import origin_slug
 from gha_fix.codemod.runner import RunOptions, process_repo
 from gha_fix.codemod.secrets_file import SecretsFileError, secrets_mapping, write_secrets_file
 from gha_fix.transforms import REGISTRY
-from gha_fix.transforms.secrets import (
-    Secrets,
-    known_tokens,
-    name_based,
-    rules_in,
-    service_values,
-    table,
-)
+from gha_fix.transforms.secrets import SecretsTransform
+from gha_fix.transforms.secrets.detect import known_tokens, name_based, rules_in, table
+from gha_fix.transforms.secrets.scan import service_values
 
 F = "FAKE"
 # rule id → (fake value, key the value must sit under, or None)
@@ -98,7 +93,7 @@ def make_repo(tmp_path: Path, workflow: str, files: dict[str, str] | None = None
 
 
 def apply(repo: Path, unsafe: bool = False):
-    result = process_repo(repo, RunOptions(write=True, unsafe_fixes=unsafe), [Secrets()])
+    result = process_repo(repo, RunOptions(write=True, unsafe_fixes=unsafe), [SecretsTransform()])
     assert result.errors == []
     return result
 
@@ -368,10 +363,10 @@ def test_python_unsafe_and_partial(tmp_path: Path) -> None:
 def test_python_files_worth_parsing(source: str, parsed: bool) -> None:
     """libcst (slow to import and run) only sees a file that may hold a credential, and never
     misses one the name rule would find."""
-    from gha_fix.transforms.secrets import _worth_parsing, python_hits
+    from gha_fix.transforms.secrets.python import python_hits, worth_parsing
 
     text = source.format(pw=PASSWORD)
-    assert _worth_parsing(text) is parsed
+    assert worth_parsing(text) is parsed
     assert bool(python_hits(text)) is parsed
 
 
@@ -448,7 +443,7 @@ def test_no_value_in_any_output_channel(tmp_path: Path) -> None:
 # --- the secrets file -------------------------------------------------------------------------
 def test_secrets_file(tmp_path: Path) -> None:
     repo, _ = leak_repo(tmp_path)
-    result = process_repo(repo, RunOptions(write=False), [Secrets()])
+    result = process_repo(repo, RunOptions(write=False), [SecretsTransform()])
     mapping = secrets_mapping([result])
     assert mapping["V0"] == GHP and mapping["DOCKERHUB_TOKEN"] == FAKES["dockerhub-pat"][0]
     assert "ADMIN_PASSWORD" not in mapping  # held back
@@ -473,7 +468,7 @@ def test_secrets_file(tmp_path: Path) -> None:
 def test_corpus_has_no_safe_replacements() -> None:
     safe, name_hits = [], []
     for root in corpus_repos():
-        result = process_repo(root, RunOptions(write=False), [Secrets()])
+        result = process_repo(root, RunOptions(write=False), [SecretsTransform()])
         assert result.errors == []
         for file in result.files:
             for r in file.fixes:
