@@ -353,6 +353,32 @@ def test_python_unsafe_and_partial(tmp_path: Path) -> None:
     assert env == {"GH_PAT": "${{ secrets.GH_PAT }}", "PASSWORD": "${{ secrets.PASSWORD }}"}
 
 
+def test_python_fix_that_does_not_verify_is_dropped(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine renders and verifies each Python fix: one that would break the file (a read
+    inside an implicit concatenation) fails alone, with its reason; a rendering that would
+    change anything else drops every fix and leaves the file as it is."""
+    from gha_fix.codemod import python_edit
+
+    source = f'import os\n\nURL = "x" "{GHP}"  # keep\nNPM = "{NPM}"\n'
+    workflow = ("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - run: python tools/x.py\n")
+    repo = make_repo(tmp_path, workflow, {"tools/x.py": source})
+    [script] = [f for f in apply(repo).files if f.path == "tools/x.py"]
+    assert [(r.status, GHP in r.fix.secrets) for r in script.fixes] == [
+        (Status.FAILED, True), (Status.APPLIED, False)]
+    assert "does not parse" in script.fixes[0].reason and GHP not in script.fixes[0].reason
+    assert (repo / "tools/x.py").read_text() == source.replace(f'"{NPM}"',
+                                                                'os.environ["NPM"]')
+    repo = make_repo(tmp_path / "again", workflow, {"tools/x.py": source})
+    splice = python_edit._splice
+    monkeypatch.setattr(python_edit, "_splice",
+                        lambda *args: splice(*args).replace("# keep", "# kept"))
+    [script] = [f for f in apply(repo).files if f.path == "tools/x.py"]
+    assert {r.status for r in script.fixes} == {Status.FAILED} and not script.changed
+    assert (repo / "tools/x.py").read_text() == source
+
+
 @pytest.mark.parametrize(("source", "parsed"), [
     ('import os\n\nTOKENS = ("GH_TOKEN", "GITHUB_TOKEN")\nprint("CHANGELOG.md")\n', False),
     ('x = 1\nAPI_KEY = "{pw}"\n', True),

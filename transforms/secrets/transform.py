@@ -105,16 +105,16 @@ class SecretsTransform(Transform):
             elif wanted:
                 ops.append(SetKey(step, "env", wanted, after=("with", "uses", "if", "id", "name"),
                                   before=("run",)))
-            script_hits = [h for h, _ in chosen if site and h in site.hits]
-            if site is not None and script_hits:
+            in_script = [h for h, _ in chosen if site and h in site.hits]
+            if site is not None and in_script:
                 if site.key == "python":
-                    new = _rewrite_python_run(site.value, names, {h.value for h in script_hits})
+                    new = _rewrite_python_run(site.value, names, {h.value for h in in_script})
                 else:
-                    new = rewrite_script(site.value, site.key, script_hits, names)
+                    new = rewrite_script(site.value, site.key, in_script, names)
                 if new is None or new == site.value:
                     reason = ("in a pwsh single-quoted string, a heredoc or an unknown shell"
                               if site.key != "python" else "not a plain string literal")
-                    for hit in script_hits:
+                    for hit in in_script:
                         yield Note(ID, site.path, f"plaintext {hit.label} in run: ({reason}):"
                                      f" not replaced; move it to a secret by hand and rotate it "
                                      f"({doc.path}:{_line(doc, site, hit)})", secrets=(hit.value,))
