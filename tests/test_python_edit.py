@@ -56,13 +56,19 @@ def test_an_edit_that_cannot_be_rendered_fails(source: str, edits: list[ReplaceP
     assert reason in str(error.value) and GHP not in str(error.value)
 
 
-def test_verification_catches_a_change_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A rendering that touches anything but the literal (here: a comment) does not verify."""
+@pytest.mark.parametrize(("source", "old", "new", "reason"), [
+    # a rendering that touches anything but the literal (here: a comment)
+    (f'import os  # keep\nx = "{GHP}"\n', "# keep", "# kept", "changes more than the literals"),
+    # an import that is not `import os`
+    (f'x = "{GHP}"\n', "import os\n", "import re\n", "`import os` is not as intended"),
+])
+def test_verification_catches_a_change_elsewhere(monkeypatch: pytest.MonkeyPatch, source: str,
+                                                 old: str, new: str, reason: str) -> None:
     splice = python_edit._splice
-    monkeypatch.setattr(python_edit, "_splice",
-                        lambda *args: splice(*args).replace("# keep", "# kept"))
-    with pytest.raises(EditError, match="changes more than the literals"):
-        apply_python_edits(f'import os  # keep\nx = "{GHP}"\n', [edit(2, 4)])
+    monkeypatch.setattr(python_edit, "_splice", lambda *args: splice(*args).replace(old, new))
+    line = source.count("\n")
+    with pytest.raises(EditError, match=reason):
+        apply_python_edits(source, [edit(line, 4)])
 
 
 @pytest.mark.parametrize("rendered", [
@@ -84,14 +90,6 @@ def test_verification_catches_a_wrong_f_string(monkeypatch: pytest.MonkeyPatch) 
                         lambda *args: "f\"token {os.environ['GH_PAT']}!\"")
     with pytest.raises(EditError, match="verification failed"):
         apply_python_edits(f'import os\nx = "token {GHP}"\n', [edit(2, 4)])
-
-
-def test_verification_catches_a_wrong_import(monkeypatch: pytest.MonkeyPatch) -> None:
-    splice = python_edit._splice
-    monkeypatch.setattr(python_edit, "_splice",
-                        lambda *args: splice(*args).replace("import os\n", "import re\n"))
-    with pytest.raises(EditError, match="`import os` is not as intended"):
-        apply_python_edits(f'x = "{GHP}"\n', [edit(1, 4)])
 
 
 def test_a_bad_fix_is_dropped_alone() -> None:
