@@ -14,6 +14,7 @@ from gha_fix.codemod.config import ConfigError, load_config
 from gha_fix.codemod.document import Document, DocumentError
 from gha_fix.codemod.io import write_result
 from gha_fix.codemod.model import (
+    FileFix,
     FileResult,
     Fix,
     FixResult,
@@ -249,32 +250,57 @@ def process_repo(
 def process_other_files(
     repo: RepoContext, transforms: Sequence[Transform], options: RunOptions, done: RepoResult
 ) -> list[FileResult]:
-    """The whole-file edits of `Transform.run_repo` (files other than workflows)."""
-
-    def allowed(fix: Fix) -> bool:
-        return fix.safety is Safety.SAFE or options.unsafe_fixes
-
+    """The fixes of `Transform.run_files` (files other than workflows): each file's due fixes
+    applied together, rendered and verified by `python_edit` (a fix that does not verify is
+    dropped alone), written through `write_result`."""
     results: list[FileResult] = []
     taken = {f.path for f in done.files}
     for transform in transforms:
         try:
-            edits = list(transform.run_repo(repo, allowed))
+            fixes = list(transform.run_files(repo))
         except Exception as exc:  # as in process_document: the text could hold a value
             done.error = done.error or (f"{repo.root}:0: internal error in transform "
                                         f"{transform.id} ({type(exc).__name__}); other files "
                                         "left as is")
             continue
-        for edit in edits:
-            result = FileResult(edit.path, original=edit.original, new=edit.new)
-            for fix, line in edit.fixes:
-                status = Status.APPLIED if allowed(fix) else Status.HELD_BACK
-                result.fixes.append(FixResult(fix, status, line))
-            if edit.path in taken:  # another transform already rewrote it: keep it simple
-                result.new = result.original
-                result.fixes = [FixResult(r.fix, Status.FAILED, r.line, "file already edited")
-                                for r in result.fixes]
-            taken.add(edit.path)
-            if options.write:
-                write_result(repo.root / edit.path, result)
+        by_path: dict[str, list[FileFix]] = {}
+        for file_fix in fixes:
+            by_path.setdefault(file_fix.path, []).append(file_fix)
+        for path, file_fixes in by_path.items():
+            result = _apply_file_fixes(repo, path, file_fixes, options, path in taken)
+            taken.add(path)
+            if options.write and result.error is None:
+                write_result(repo.root / path, result)
             results.append(result)
     return results
+
+
+def _apply_file_fixes(repo: RepoContext, path: str, fixes: list[FileFix], options: RunOptions,
+                      taken: bool) -> FileResult:
+    """One file's fixes: held back (unsafe), failed (the file was already edited, or the edit
+    did not verify) or applied."""
+    from gha_fix.codemod.python_edit import apply_python_fixes
+
+    try:
+        source = (repo.root / path).read_text(encoding="utf-8")
+    except OSError as exc:
+        return FileResult(path, error=f"{path}:0: cannot read: {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        return FileResult(path, error=f"{path}:0: cannot read: not UTF-8")
+    result = FileResult(path, original=source, new=source)
+    due = [i for i, item in enumerate(fixes)
+           if not taken and (item.fix.safety is Safety.SAFE or options.unsafe_fixes)]
+    failed: dict[int, str] = {}
+    if due:
+        result.new, dropped = apply_python_fixes(source, [fixes[i].edits for i in due], path)
+        failed = {due[k]: reason for k, reason in dropped.items()}
+    for index, item in enumerate(fixes):
+        status, reason = Status.APPLIED, ""
+        if taken:  # another transform already rewrote it: keep it simple
+            status, reason = Status.FAILED, "file already edited"
+        elif index in failed:
+            status, reason = Status.FAILED, failed[index]
+        elif index not in due:
+            status = Status.HELD_BACK
+        result.fixes.append(FixResult(item.fix, status, item.line, reason))
+    return result
