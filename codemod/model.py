@@ -34,6 +34,18 @@ class SecretToCreate:
 
 
 @dataclass(frozen=True)
+class Span:
+    """Where a credential is written in a file: character offsets into the file's text as read
+    (`FileResult.original`, BOM included; `end` exclusive), whatever its form there (a block
+    scalar's lines, escapes, a string split in parts).  Every output masks these characters;
+    `prefix` is what its mask may show (a known token type's prefix such as `ghp_`, else '')."""
+
+    start: int
+    end: int
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
 class Fix:
     """A finding and the operations that fix it, applied (and verified) as one unit."""
 
@@ -43,6 +55,7 @@ class Fix:
     operations: tuple[Operation, ...]
     safety: Safety = Safety.SAFE
     secrets: tuple[str, ...] = ()  # values that must never appear in any output
+    spans: tuple[Span, ...] = ()  # where those values are written in the file (masked)
     creates: tuple[SecretToCreate, ...] = ()  # repository secrets the fix makes it read
     # extra facts for the JSON report only (the engine never acts on them)
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
@@ -62,6 +75,7 @@ class Note:
     message: str
     unknown_actions: tuple[str, ...] = ()  # `owner/repo` of actions it did not know (report)
     secrets: tuple[str, ...] = field(default=(), repr=False)  # values to mask in every output
+    spans: tuple[Span, ...] = ()  # where they are written in the file
     # extra facts for the JSON report only (the engine never acts on them)
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
@@ -76,6 +90,16 @@ class FileFix:
     line: int  # 1-based, where the finding is
     fix: Fix
     edits: tuple[PythonEdit, ...]
+
+
+@dataclass(frozen=True)
+class FileNote:
+    """A finding in a repository file that is not a workflow, with nothing applied (a
+    credential in a Python comment), from `Transform.run_files`."""
+
+    path: str  # relative to the repo root, with forward slashes
+    line: int  # 1-based
+    note: Note
 
 
 class Status(str, Enum):
@@ -119,6 +143,12 @@ class FileResult:
         """Every credential value found in the file (by any fix or note): masked in outputs."""
         return [*(s for r in self.fixes for s in r.fix.secrets),
                 *(s for n in self.notes for s in n.note.secrets)]
+
+    @property
+    def spans(self) -> list[Span]:
+        """Where those credentials are written in `original`, by any fix or note."""
+        return [*(s for r in self.fixes for s in r.fix.spans),
+                *(s for n in self.notes for s in n.note.spans)]
 
 
 @dataclass

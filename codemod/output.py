@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from gha_fix.codemod.diff import file_diff, masked
+from gha_fix.codemod.masks import Masker
 from gha_fix.codemod.model import RepoResult
 from gha_fix.codemod.paths import display_path
 
@@ -36,11 +37,14 @@ def print_diffs(results: list[RepoResult]) -> bool:
 
 
 def print_messages(results: list[RepoResult]) -> None:
-    """Per-repo messages (branch made, metadata rate limit, ...) on stderr."""
+    """Per-repo messages (branch made, metadata rate limit, ...) on stderr, masked (a URL
+    with user info, such as `--push=https://user:TOKEN@host/x`, loses it)."""
     many = len(results) > 1
     for repo in results:
+        masker = Masker.of_results([repo])
         for message in repo.messages:
-            typer.echo(f"{display_path(repo.root)}: {message}" if many else message, err=True)
+            text = f"{display_path(repo.root)}: {message}" if many else message
+            typer.echo(masker.text(text), err=True)
 
 
 def print_errors(results: list[RepoResult]) -> None:

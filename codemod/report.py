@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from gha_fix.codemod.diff import redact
+from gha_fix.codemod.masks import Masker, redact_urls
 from gha_fix.codemod.model import FileResult, FixResult, NoteResult, RepoResult, Status
 from gha_fix.codemod.paths import display_path, in_repo
 
@@ -33,26 +33,27 @@ def _sorted_files(repo: RepoResult) -> list[FileResult]:
 
 def text_lines(results: Sequence[RepoResult]) -> list[str]:
     """One `file:line: [transform] message` line a finding, by file and line; errors come
-    separately.  Paths open from the current folder."""
+    separately.  Paths open from the current folder; every credential masked."""
     lines: list[str] = []
+    masker = Masker.of_results(results)
     for repo in results:
         for file in _sorted_files(repo):
             where = in_repo(repo.root, file.path)
             for line, _, item in _lines(file):
                 if isinstance(item, NoteResult):
                     text = f"{where}:{line}: [{item.note.transform}] {item.note.message}"
-                    lines.append(redact(text, item.note.secrets))
+                    lines.append(masker.text(text))
                     continue
                 suffix = _SUFFIX[item.status].format(reason=item.reason)
                 if item.fix.safety.value == "unsafe" and item.status is Status.APPLIED:
                     suffix = " (unsafe fix)"
                 text = f"{where}:{line}: [{item.fix.transform}] {item.fix.message}{suffix}"
-                lines.append(redact(text, item.fix.secrets))
+                lines.append(masker.text(text))
     return lines
 
 
 def error_lines(results: Sequence[RepoResult]) -> list[str]:
-    """Every error, its path opening from the current folder."""
+    """Every error, its path opening from the current folder (URL user info removed)."""
     out = []
     for repo in results:
         shown = display_path(repo.root)
@@ -61,7 +62,7 @@ def error_lines(results: Sequence[RepoResult]) -> list[str]:
                 out.append(shown + error[len(repo.root):])
             else:  # `path:line: reason`, the path relative to the repository
                 out.append(error if shown == "." else f"{shown}/{error}")
-    return out
+    return [redact_urls(line) for line in out]
 
 
 def status_name(status: Status, checking: bool = False) -> str:
@@ -118,7 +119,7 @@ def to_json(results: Sequence[RepoResult], checking: bool = False) -> str:
                     {
                         "transform": r.fix.transform,
                         "line": r.line,
-                        "message": redact(r.fix.message, r.fix.secrets),
+                        "message": r.fix.message,
                         "safety": r.fix.safety.value,
                         "status": status_name(r.status, checking),
                         "reason": r.reason or None,
@@ -133,9 +134,8 @@ def to_json(results: Sequence[RepoResult], checking: bool = False) -> str:
             })
         repos.append({"root": repo.root, "error": repo.error, "branch": repo.branch,
                       "messages": repo.messages, "files": files})
-    secrets = [s for r in results for f in r.files for s in f.secrets]
     document = {"summary": summary(results, checking), "repos": repos}
-    return redact(json.dumps(document, indent=2), secrets)
+    return json.dumps(Masker.of_results(results).tree(document), indent=2)
 
 
 def unknown_actions(results: Sequence[RepoResult]) -> list[dict[str, Any]]:
@@ -181,13 +181,12 @@ def repo_report(repo: RepoResult) -> dict[str, Any]:
 
 def bulk_report(results: Sequence[RepoResult]) -> str:
     """The `--report` file: a summary, the unknown actions of the fleet, one entry per repo."""
-    secrets = [s for r in results for f in r.files for s in f.secrets]
     report = {
         "summary": summary(results),
         "unknown_actions": unknown_actions(results),
         "repos": [repo_report(r) for r in results],
     }
-    return redact(json.dumps(report, indent=2), secrets)
+    return json.dumps(Masker.of_results(results).tree(report), indent=2)
 
 
 def summary_table(results: Sequence[RepoResult]) -> Any:
@@ -240,20 +239,21 @@ def _escape(value: str, property_: bool = False) -> str:
 def github_annotations(results: Sequence[RepoResult]) -> list[str]:
     """`::warning file=...,line=...::message` lines: GitHub shows them on the PR's files."""
     lines = []
+    masker = Masker.of_results(results)
     for repo in results:
         for file in _sorted_files(repo):
             where = _escape(in_repo(repo.root, file.path), True)
             for line, _, item in _lines(file):
                 if isinstance(item, NoteResult):
                     title = _escape(f"gha-fix {item.note.transform}", True)
-                    message = redact(item.note.message, item.note.secrets)
+                    message = masker.text(item.note.message)
                     lines.append(f"::notice file={where},line={line},title={title}::"
                                  f"{_escape(message)}")
                     continue
                 if item.status is Status.SUPPRESSED:
                     continue
                 suffix = _SUFFIX[item.status].format(reason=item.reason)
-                message = redact(f"{item.fix.message}{suffix}", item.fix.secrets)
+                message = masker.text(f"{item.fix.message}{suffix}")
                 title = _escape(f"gha-fix {item.fix.transform}", True)
                 lines.append(f"::warning file={where},line={line},title={title}::"
                              f"{_escape(message)}")

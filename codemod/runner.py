@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gha_fix.codemod.config import ConfigError, load_config
+from gha_fix.codemod.credentials import blocked_reason, own_reasons, split_credentials
 from gha_fix.codemod.document import Document, DocumentError
 from gha_fix.codemod.io import write_result
 from gha_fix.codemod.model import (
     FileFix,
+    FileNote,
     FileResult,
     Fix,
     FixResult,
@@ -91,8 +93,10 @@ def suppressed(doc: Document, fix: Fix | Note) -> bool:
 
 
 def process_document(
-    doc: Document, transforms: Sequence[Transform], repo: RepoContext, options: RunOptions
+    doc: Document, transforms: Sequence[Transform], repo: RepoContext, options: RunOptions,
+    blocked: dict[str, str] | None = None,
 ) -> FileResult:
+    """`blocked`: credential values whose fixes are dropped (`credentials.split_credentials`)."""
     result = FileResult(doc.path, original=doc.full_text())
     for transform in transforms:
         seen = doc
@@ -115,6 +119,8 @@ def process_document(
                 result.fixes.append(FixResult(item, Status.SUPPRESSED, line))
             elif item.safety is Safety.UNSAFE and not options.unsafe_fixes:
                 result.fixes.append(FixResult(item, Status.HELD_BACK, line))
+            elif blocked and (reason := blocked_reason(item.secrets, blocked)):
+                result.fixes.append(FixResult(item, Status.FAILED, line, reason))
             else:
                 due.append((item, line))
         doc = _apply_due(doc, due, result)
@@ -227,6 +233,31 @@ def process_repo(
         options = RunOptions(**{**options.__dict__, "unsafe_fixes": unsafe})
     repo = RepoContext(root, config, slug=slug or origin_slug(root),
                        resolver=resolver_for(options))
+    blocked: dict[str, str] = {}
+    first = files = []
+    while True:  # until every credential's fixes are all applied or none (rarely twice)
+        files, error = _process_files(repo, chosen, options, blocked)
+        first = first or files
+        split = {v: why for v, why in split_credentials(files).items() if v not in blocked}
+        if not split:
+            break
+        blocked.update(split)
+    if files is not first:
+        own_reasons(first, files)
+    result.files, result.error = files, error
+    if options.write:
+        for file in files:
+            if file.error is None and file.changed:
+                write_result(root / file.path, file)
+    result.messages += repo.warnings
+    return result
+
+
+def _process_files(repo: RepoContext, chosen: Sequence[Transform], options: RunOptions,
+                   blocked: dict[str, str]) -> tuple[list[FileResult], str | None]:
+    """Every workflow, then the other files the transforms fix; nothing written."""
+    result = RepoResult(str(repo.root))
+    root = repo.root
     for path in repo.workflow_files():
         shown = relative(root, path)
         if path.is_symlink() and not repo.inside(path):
@@ -238,47 +269,45 @@ def process_repo(
         except DocumentError as exc:
             result.files.append(FileResult(shown, error=f"{shown}:{exc.line}: {exc.reason}"))
             continue
-        file_result = process_document(doc, chosen, repo, options)
-        if options.write:
-            write_result(path, file_result)
-        result.files.append(file_result)
-    result.files += process_other_files(repo, chosen, options, result)
-    result.messages += repo.warnings
-    return result
+        result.files.append(process_document(doc, chosen, repo, options, blocked))
+    result.files += process_other_files(repo, chosen, options, result, blocked)
+    return result.files, result.error
 
 
 def process_other_files(
-    repo: RepoContext, transforms: Sequence[Transform], options: RunOptions, done: RepoResult
+    repo: RepoContext, transforms: Sequence[Transform], options: RunOptions, done: RepoResult,
+    blocked: dict[str, str] | None = None,
 ) -> list[FileResult]:
-    """The fixes of `Transform.run_files` (files other than workflows): each file's due fixes
-    applied together, rendered and verified by `python_edit` (a fix that does not verify is
-    dropped alone), written through `write_result`."""
+    """The fixes and notes of `Transform.run_files` (files other than workflows): each file's
+    due fixes applied together, rendered and verified by `python_edit` (a fix that does not
+    verify is dropped alone); nothing written (`process_repo` writes)."""
     results: list[FileResult] = []
     taken = {f.path for f in done.files}
     for transform in transforms:
         try:
-            fixes = list(transform.run_files(repo))
+            items = list(transform.run_files(repo))
         except Exception as exc:  # as in process_document: the text could hold a value
             done.error = done.error or (f"{repo.root}:0: internal error in transform "
                                         f"{transform.id} ({type(exc).__name__}); other files "
                                         "left as is")
             continue
-        by_path: dict[str, list[FileFix]] = {}
-        for file_fix in fixes:
-            by_path.setdefault(file_fix.path, []).append(file_fix)
-        for path, file_fixes in by_path.items():
-            result = _apply_file_fixes(repo, path, file_fixes, options, path in taken)
+        by_path: dict[str, list[FileFix | FileNote]] = {}
+        for item in items:
+            by_path.setdefault(item.path, []).append(item)
+        for path, file_items in by_path.items():
+            fixes = [i for i in file_items if isinstance(i, FileFix)]
+            result = _apply_file_fixes(repo, path, fixes, options, path in taken, blocked or {})
+            result.notes += [NoteResult(i.note, i.line) for i in file_items
+                             if isinstance(i, FileNote)]
             taken.add(path)
-            if options.write and result.error is None:
-                write_result(repo.root / path, result)
             results.append(result)
     return results
 
 
 def _apply_file_fixes(repo: RepoContext, path: str, fixes: list[FileFix], options: RunOptions,
-                      taken: bool) -> FileResult:
-    """One file's fixes: held back (unsafe), failed (the file was already edited, or the edit
-    did not verify) or applied."""
+                      taken: bool, blocked: dict[str, str]) -> FileResult:
+    """One file's fixes: held back (unsafe), failed (the file was already edited, the edit
+    did not verify, or a fix of the same credential elsewhere is not applied) or applied."""
     from gha_fix.codemod.python_edit import apply_python_fixes
 
     try:
@@ -288,19 +317,21 @@ def _apply_file_fixes(repo: RepoContext, path: str, fixes: list[FileFix], option
     except UnicodeDecodeError:
         return FileResult(path, error=f"{path}:0: cannot read: not UTF-8")
     result = FileResult(path, original=source, new=source)
-    due = [i for i, item in enumerate(fixes)
-           if not taken and (item.fix.safety is Safety.SAFE or options.unsafe_fixes)]
-    failed: dict[int, str] = {}
+    safe = [i for i, item in enumerate(fixes)
+            if not taken and (item.fix.safety is Safety.SAFE or options.unsafe_fixes)]
+    dropped = {i: why for i in safe if (why := blocked_reason(fixes[i].fix.secrets, blocked))}
+    due = [i for i in safe if i not in dropped]
+    failed: dict[int, str] = dict(dropped)
     if due:
-        result.new, dropped = apply_python_fixes(source, [fixes[i].edits for i in due], path)
-        failed = {due[k]: reason for k, reason in dropped.items()}
+        result.new, errors = apply_python_fixes(source, [fixes[i].edits for i in due], path)
+        failed.update({due[k]: reason for k, reason in errors.items()})
     for index, item in enumerate(fixes):
         status, reason = Status.APPLIED, ""
         if taken:  # another transform already rewrote it: keep it simple
             status, reason = Status.FAILED, "file already edited"
         elif index in failed:
             status, reason = Status.FAILED, failed[index]
-        elif index not in due:
+        elif index not in safe:
             status = Status.HELD_BACK
         result.fixes.append(FixResult(item.fix, status, item.line, reason))
     return result

@@ -4,8 +4,9 @@ One run; rule ids are transform ids; each fix due is a `warning` result with its
 SARIF `fix` (the replacement of the lines it changes, computed by applying that fix alone to
 the original file); notes ("left as is") are `note` results; suppressed fixes carry an
 `inSource` suppression; files that could not be read are tool execution notifications.
-Secret values never appear: messages are redacted and the replacement text is what the file
-would hold (a `${{ secrets.X }}` reference, not the token).
+Secret values never appear: the replacement text is what the file would hold (a
+`${{ secrets.X }}` reference, not the token), and every string of the document (messages,
+replacements, notifications) is masked before it is serialised (`masks.Masker.tree`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gha_fix.codemod.diff import redact
+from gha_fix.codemod.masks import Masker
 from gha_fix.codemod.model import FileResult, FixResult, RepoResult, Status
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -81,7 +82,7 @@ def _replacements(file: FileResult, fix: FixResult) -> list[dict[str, Any]]:
             region["endColumn"] = 1
         out.append({
             "deletedRegion": region,
-            "insertedContent": {"text": redact("".join(after[j1:j2]), fix.fix.secrets)},
+            "insertedContent": {"text": "".join(after[j1:j2])},
         })
     return out
 
@@ -102,6 +103,11 @@ def _location(uri: str, line: int) -> dict[str, Any]:
 
 
 def to_sarif(results: Sequence[RepoResult]) -> dict[str, Any]:
+    """The SARIF document, every credential of every file masked in its strings."""
+    return Masker.of_results(results).tree(_sarif(results))
+
+
+def _sarif(results: Sequence[RepoResult]) -> dict[str, Any]:
     many = len(results) > 1
     sarif_results: list[dict[str, Any]] = []
     notifications: list[dict[str, Any]] = []
@@ -111,7 +117,7 @@ def to_sarif(results: Sequence[RepoResult]) -> dict[str, Any]:
             uri = _uri(repo, file, many)
             for fix in file.fixes:
                 ids.add(fix.fix.transform)
-                message = redact(fix.fix.message, fix.fix.secrets)
+                message = fix.fix.message
                 if fix.status is Status.HELD_BACK:
                     message += " (unsafe fix: apply with --unsafe-fixes)"
                 elif fix.status is Status.FAILED:
@@ -166,5 +172,4 @@ def to_sarif(results: Sequence[RepoResult]) -> dict[str, Any]:
 def to_sarif_json(results: Sequence[RepoResult]) -> str:
     import json
 
-    secrets = [s for r in results for f in r.files for s in f.secrets]
-    return redact(json.dumps(to_sarif(results), indent=2), secrets)
+    return json.dumps(to_sarif(results), indent=2)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from gha_fix.codemod.document import Document
-from gha_fix.codemod.model import FileFix, Fix, Note
+from gha_fix.codemod.model import FileFix, FileNote, Fix, Note
 
 if TYPE_CHECKING:
     from gha_fix.codemod.repo import RepoContext
@@ -37,8 +37,9 @@ class Transform(ABC):
     def run(self, doc: Document, repo: RepoContext) -> Iterable[Fix | Note]:
         """Yield the fixes due in `doc` and notes about what was left alone."""
 
-    def run_files(self, repo: RepoContext) -> Iterable[FileFix]:
-        """Optional: fixes to other files of the repo (not workflows), e.g. Python scripts.
+    def run_files(self, repo: RepoContext) -> Iterable[FileFix | FileNote]:
+        """Optional: fixes to other files of the repo (not workflows), e.g. Python scripts,
+        and notes about them (`FileNote`: what is left alone there).
 
         Each names its file and line and carries typed edits; the engine decides which apply
         (safe, or --unsafe-fixes given), renders and verifies them, reports every fix (applied,

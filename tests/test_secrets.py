@@ -356,7 +356,8 @@ def test_python_unsafe_and_partial(tmp_path: Path) -> None:
 def test_python_fix_that_does_not_verify_is_dropped(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine renders and verifies each Python fix: one that would break the file (a read
-    inside an implicit concatenation) fails alone, with its reason; a rendering that would
+    inside an implicit concatenation) fails, with its reason, and so does every fix of the same
+    credential (the step's env, which also moves NPM: so NPM's fix too); a rendering that would
     change anything else drops every fix and leaves the file as it is."""
     from gha_fix.codemod import python_edit
 
@@ -366,10 +367,11 @@ def test_python_fix_that_does_not_verify_is_dropped(tmp_path: Path,
     repo = make_repo(tmp_path, workflow, {"tools/x.py": source})
     [script] = [f for f in apply(repo).files if f.path == "tools/x.py"]
     assert [(r.status, GHP in r.fix.secrets) for r in script.fixes] == [
-        (Status.FAILED, True), (Status.APPLIED, False)]
+        (Status.FAILED, True), (Status.FAILED, False)]
     assert "does not parse" in script.fixes[0].reason and GHP not in script.fixes[0].reason
-    assert (repo / "tools/x.py").read_text() == source.replace(f'"{NPM}"',
-                                                                'os.environ["NPM"]')
+    assert "kept with the other fixes of the same credential" in script.fixes[1].reason
+    assert (repo / "tools/x.py").read_text() == source
+    assert workflow_text(repo) == workflow
     repo = make_repo(tmp_path / "again", workflow, {"tools/x.py": source})
     splice = python_edit._splice
     monkeypatch.setattr(python_edit, "_splice",
@@ -453,7 +455,7 @@ def test_no_value_in_any_output_channel(tmp_path: Path) -> None:
     outputs.append((["--report"], report.read_text()))
     joined = "\n".join(out for _, out in outputs)
     assert "gh secret set V0 --repo acme/widgets" in joined
-    assert "rotate" in joined and "ghp_…(40 chars)" in joined
+    assert "rotate" in joined and "ghp_…(masked)" in joined
     leaks = [(args, v[:8]) for args, out in outputs for v in values if v in out]
     assert leaks == []
     json.loads(outputs[1][1].split("\n", 1)[1] if not outputs[1][1].startswith("{")

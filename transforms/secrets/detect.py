@@ -110,6 +110,38 @@ class Hit:
     label: str  # the token type, or the name-based reason
     type_name: str  # the secret name the token type suggests
     safe: bool  # known format (safe fix) or name-based (unsafe)
+    prefix: str = ""  # what a mask may show: the known format's prefix (`ghp_`), else ''
+
+
+def shown_prefix(rule: Rule) -> str:
+    """The prefix a mask of the rule's tokens may show: its literal prefix if shorter than
+    8 characters (a mask never shows 8 characters of a value), else ''."""
+    return rule.literal if len(rule.literal) < 8 else ""
+
+
+# `scheme://user:password@host`: user info that is neither a reference nor a placeholder, at a
+# host that is not this machine (a service container's throwaway login)
+_URL_CREDENTIALS = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://([^/\s:@'\"<>]+):([^/\s@'\"<>]+)@"
+                              r"([^/\s:@'\"<>]*)")
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "[::1]", "sha256"}
+
+
+def url_credentials(text: str) -> list[Hit]:
+    """`user:password` in the URLs of `text` (the user is often a token too): pattern-less
+    credentials, so unsafe fixes, with no prefix shown."""
+    if "://" not in text or "@" not in text:
+        return []
+    t = table()
+    found = []
+    for m in _URL_CREDENTIALS.finditer(text):
+        user, password, host = m.group(1), m.group(2), m.group(3).lower()
+        if (any(c in user + password for c in "$%`{}") or host in _LOCAL_HOSTS
+                or password.lower() in t.placeholders or t.placeholder_regex.match(password)
+                or _NUMBER.match(password)):
+            continue
+        found.append(Hit(m.start(1), m.end(2), f"{user}:{password}", "credentials in a URL",
+                         "URL_CREDENTIALS", False))
+    return found
 
 
 def known_tokens(text: str, key: str | None = None,
@@ -117,6 +149,14 @@ def known_tokens(text: str, key: str | None = None,
     """Known-format credentials in `text`, left to right, without overlaps.
 
     `unkeyed`: the rules without a key worth trying, when the caller knows (see `rules_in`)."""
+    urls = url_credentials(text)
+    found = _known_tokens(text, key, unkeyed)
+    # a known token written in a URL is that token (a safe fix), not the URL's user info
+    found += [u for u in urls if not any(h.start < u.end and u.start < h.end for h in found)]
+    return sorted(found, key=lambda h: h.start) if urls else found
+
+
+def _known_tokens(text: str, key: str | None, unkeyed: Sequence[Rule] | None) -> list[Hit]:
     found: list[Hit] = []
     rules = table()
     if len(text) < rules.shortest:
@@ -136,10 +176,11 @@ def known_tokens(text: str, key: str | None = None,
             if rule.keys is not None and rule.keys.search(norm) and rule.regex.fullmatch(stripped):
                 start = text.index(stripped)
                 found.append(Hit(start, start + len(stripped), stripped, rule.name,
-                                 rule.secret, True))
+                                 rule.secret, True, shown_prefix(rule)))
     for rule in candidates:
         for m in rule.regex.finditer(text):
-            found.append(Hit(m.start(), m.end(), m.group(), rule.name, rule.secret, True))
+            found.append(Hit(m.start(), m.end(), m.group(), rule.name, rule.secret, True,
+                             shown_prefix(rule)))
     if not found:
         return found
     found.sort(key=lambda h: (h.start, -(h.end - h.start)))

@@ -3,18 +3,23 @@ and the edits that move them to environment variables.
 
 Finding is libcst (a read-only visit: the key a literal is assigned to, passed as or stored
 under names it); rewriting is the engine's (`codemod/python_edit.py`): this module only says
-which literal holds which value and what NAME it gets.
+which literal holds which value and what NAME it gets.  Each hit knows where it is written
+(`start`, `end`: offsets into the source, for masks).  A credential that cannot be moved to an
+environment variable is a hit with a `note`: one in a comment, one split over the parts of an
+implicit concatenation (`("xoxb-..." "...")`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from gha_fix.codemod.python_edit import ReplacePythonString
-from gha_fix.transforms.secrets.detect import known_tokens, name_based, name_hit
+from gha_fix.transforms.secrets.detect import Hit, known_tokens, name_based, name_hit, table
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,10 @@ class PyHit:
     preferred: str
     safe: bool
     whole: bool  # the literal is the token (else: an f-string keeps the rest)
+    start: int = 0  # where the value is written: offsets into the source
+    end: int = 0
+    prefix: str = ""  # what a mask may show
+    note: str = ""  # why it cannot be replaced ("" if it can)
 
 
 # libcst only sees a file where a secret-sounding name meets a literal that may be a credential
@@ -34,6 +43,7 @@ _PY_SECRET_WORD = re.compile(r"(?i)token|secret|password|passwd|api_?key|access_
 _PY_LITERAL = re.compile(r"""(['"])([^'"\s]+)\1""")
 _PY_WORD = re.compile(r"[A-Za-z_]\w*")
 _PY_DICT_KEY = re.compile(r"""(['"])(\w+)\1\s*:""")
+_PY_ADJACENT = re.compile(r"""['"]\s*\\?\s*['"]""")  # two literals side by side
 
 
 def worth_parsing(source: str) -> bool:
@@ -41,6 +51,9 @@ def worth_parsing(source: str) -> bool:
     the next, for wrapped calls) that the name rule would call a credential."""
     if known_tokens(source):
         return True
+    prefixes = table().any_literal
+    if prefixes is not None and prefixes.search(source) and _PY_ADJACENT.search(source):
+        return True  # a token may be split over the parts of an implicit concatenation
     if not _PY_SECRET_WORD.search(source):
         return False
     lines = source.splitlines()
@@ -74,7 +87,12 @@ def python_hits(source: str) -> list[PyHit]:
         wrapper = MetadataWrapper(cst.parse_module(source))
     except cst.ParserSyntaxError:
         return []
+    starts = [0, *(m.end() for m in re.finditer(r"\r\n?|\n", source))]
     hits: list[PyHit] = []
+
+    def span(node: Any) -> tuple[int, int]:
+        r = wrapper.resolve(PositionProvider)[node]
+        return starts[r.start.line - 1] + r.start.column, starts[r.end.line - 1] + r.end.column
 
     class Finder(cst.CSTVisitor):
         METADATA_DEPENDENCIES = (PositionProvider,)
@@ -82,6 +100,7 @@ def python_hits(source: str) -> list[PyHit]:
         def __init__(self) -> None:
             super().__init__()
             self.key: list[str | None] = [None]
+            self.parts = 0  # inside an implicit concatenation
 
         def visit_Assign(self, node: cst.Assign) -> None:
             target = node.targets[0].target if len(node.targets) == 1 else None
@@ -102,33 +121,116 @@ def python_hits(source: str) -> list[PyHit]:
 
         leave_Assign = leave_AnnAssign = leave_Arg = leave_DictElement = _pop
 
+        def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
+            if not self.parts:
+                hits.extend(_split_hits(node, self.key[-1], span))
+            self.parts += 1
+
+        def leave_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
+            self.parts -= 1
+
         def leave_SimpleString(self, node: cst.SimpleString) -> None:
-            hits.extend(_literal_hits(node, self.key[-1],
-                                      self.get_metadata(PositionProvider, node).start))
+            # a part of a concatenation: its known tokens (a fix that fails: a read cannot
+            # stand next to a literal); a name-based credential is the whole concatenation's
+            key = None if self.parts else self.key[-1]
+            hits.extend(_literal_hits(node, key, self.get_metadata(PositionProvider, node).start,
+                                      span(node)))
 
     wrapper.visit(Finder())
-    return hits
+    hits += _comment_hits(source, starts)
+    return sorted((h if h.line else dataclasses.replace(h, line=bisect_right(starts, h.start))
+                   for h in hits), key=lambda h: h.start)
 
 
-def _literal_hits(node: Any, key: str | None, pos: Any) -> list[PyHit]:
-    """The hits in one string literal (`node`, at `pos`) under `key`."""
-    value = node.evaluated_value
-    if not isinstance(value, str) or "b" in node.prefix.lower():
-        return []
+def _hits_in(value: str, key: str | None) -> tuple[list[Hit], bool]:
+    """The credentials in a string value under `key`, and whether the value is one."""
     found = known_tokens(value, key)
     whole = len(found) == 1 and found[0].value == value
     if not found and key is not None:
         hit = name_hit(key, value)
         found = [hit] if hit else []
         whole = bool(found)
+    return found, whole
+
+
+def _literal_hits(node: Any, key: str | None, pos: Any, where: tuple[int, int]) -> list[PyHit]:
+    """The hits in one string literal (`node`, at `pos`, written at `where`) under `key`."""
+    value = node.evaluated_value
+    if not isinstance(value, str) or "b" in node.prefix.lower():
+        return []
+    found, whole = _hits_in(value, key)
     if not found:
         return []
     plain = not node.prefix and "\\" not in node.value and "{" not in node.value and \
         "}" not in node.value
-    if not whole and not plain:
-        return []  # an f-string would have to re-escape the rest: left alone
-    return [PyHit(pos.line, pos.column, h.value, h.label, h.type_name,
-                  key if whole and key else h.type_name, h.safe, whole) for h in found]
+    # among other text in a literal with escapes, braces or a prefix, an f-string would have
+    # to re-escape the rest: noted, left alone
+    note = "" if whole or plain else "a string an f-string cannot rewrite (escapes or braces)"
+    out = []
+    for h in found:
+        at = node.value.find(h.value)  # as written, if it is (else the whole literal)
+        start, end = (where[0] + at, where[0] + at + len(h.value)) if at >= 0 else where
+        out.append(PyHit(pos.line, pos.column, h.value, h.label, h.type_name,
+                         key if whole and key else h.type_name, h.safe, whole, start, end,
+                         h.prefix, note))
+    return out
+
+
+def _split_hits(node: Any, key: str | None, span: Any) -> list[PyHit]:
+    """The credentials of an implicit concatenation (`"xoxb-..." "..."`) that no part holds
+    alone (those are the parts' own hits): noted, written over the parts they span."""
+    value = node.evaluated_value
+    if not isinstance(value, str):
+        return []
+    found, _ = _hits_in(value, key)
+    if not found:
+        return []
+    parts: list[tuple[int, Any]] = []  # (offset in the value, part)
+    stack, offset = [node], 0
+    while stack:
+        item = stack.pop()
+        if hasattr(item, "left"):
+            stack += [item.right, item.left]
+            continue
+        parts.append((offset, item))
+        text = getattr(item, "evaluated_value", None)
+        offset += len(text) if isinstance(text, str) else 0
+    out = []
+    for h in found:
+        inside = [p for at, p in parts if at < h.end and h.start < at + _length(p)]
+        if len(inside) == 1 and h.safe:
+            continue  # a part holds it: that literal's own hit
+        start, end = span(inside[0])[0], span(inside[-1])[1]
+        out.append(PyHit(0, 0, h.value, h.label, h.type_name, h.type_name, h.safe, False,
+                         start, end, h.prefix, "a string in parts (an implicit concatenation)"))
+    return out
+
+
+def _length(part: Any) -> int:
+    text = getattr(part, "evaluated_value", None)
+    return len(text) if isinstance(text, str) else 0
+
+
+def _comment_hits(source: str, starts: list[int]) -> list[PyHit]:
+    """Known credentials in comments: noted (a comment cannot read the environment)."""
+    if "#" not in source:
+        return []
+    import io
+    import tokenize
+
+    out = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type != tokenize.COMMENT:
+                continue
+            base = starts[token.start[0] - 1] + token.start[1]
+            for h in known_tokens(token.string):
+                out.append(PyHit(token.start[0], token.start[1], h.value, h.label,
+                                 h.type_name, h.type_name, h.safe, False, base + h.start,
+                                 base + h.end, h.prefix, "a comment"))
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return out
 
 
 def environ_edits(hits: list[PyHit], names: Mapping[str, str]) -> tuple[ReplacePythonString, ...]:

@@ -37,6 +37,7 @@ class Plan:
     slug: str
     names: dict[str, str] = field(default_factory=dict)
     python: dict[str, list[PyHit]] = field(default_factory=dict)  # rel path → hits
+    python_notes: dict[str, list[PyHit]] = field(default_factory=dict)  # hits left in place
 
     def name_for(self, value: str, preferred: str, type_name: str) -> str:
         if value in self.names:
@@ -77,10 +78,13 @@ def plan_for(repo: RepoContext) -> Plan:
         except (OSError, UnicodeDecodeError):
             continue
         hits = python_hits(source)
-        for hit in hits:
+        fixable = [h for h in hits if not h.note]
+        for hit in fixable:
             plan.name_for(hit.value, hit.preferred, hit.type_name)
-        if hits:
-            plan.python[rel] = hits
+        if fixable:
+            plan.python[rel] = fixable
+        if len(fixable) < len(hits):
+            plan.python_notes[rel] = [h for h in hits if h.note]
     return plan
 
 
@@ -108,6 +112,8 @@ class Site:
         if self.kind == "run":
             return self.assigned.get(hit.start, hit.type_name)
         whole = hit.start == 0 and hit.end == len(self.value)
+        if not hit.safe and not whole:  # the user info of a URL under the key
+            return f"{self.key}_CREDENTIALS"
         if (whole and self.kind in ("env", "secrets")) or not hit.safe:
             return self.key
         return hit.type_name
@@ -236,7 +242,8 @@ def _run_site(path: YamlPath, script: str, shell: str, tests: set[str],
               unkeyed: Sequence[Rule] | None = None) -> Site | None:
     if shell == "python":
         found = python_hits(script)
-        hits = [Hit(0, 0, h.value, h.label, h.type_name, h.safe) for h in found]
+        hits = [Hit(h.start, h.end, h.value, h.label, h.type_name, h.safe, h.prefix)
+                for h in found]
         names = {h.value: h.preferred for h in reversed(found)}
         return Site("run", path, "python", script, hits, python_names=names) if hits else None
     hits, assigned = script_hits(script, shell, tests, unkeyed)

@@ -5,11 +5,10 @@ changes; the engine renders, splices and verifies (YAML operations for workflows
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 
 from gha_fix.codemod.document import Document, YamlPath
-from gha_fix.codemod.model import FileFix, Fix, Note, Safety, SecretToCreate
+from gha_fix.codemod.model import FileFix, FileNote, Fix, Note, Safety, SecretToCreate, Span
 from gha_fix.codemod.operations import EditError, Operation, ReplaceValue, SetKey
 from gha_fix.codemod.python_edit import apply_python_edits
 from gha_fix.codemod.repo import RepoContext
@@ -19,6 +18,7 @@ from gha_fix.transforms.secrets.detect import Hit
 from gha_fix.transforms.secrets.python import PyHit, environ_edits, python_hits
 from gha_fix.transforms.secrets.scan import Plan, Site, plan_for, python_runs, scan_workflow
 from gha_fix.transforms.secrets.shell import rewrite_script
+from gha_fix.transforms.secrets.spans import value_span
 
 ID = "secrets"
 _WHERE = {"env": "env", "with": "input", "secrets": "secrets", "credentials": "credentials"}
@@ -31,17 +31,8 @@ class SecretsTransform(Transform):
     fix_safety = "safe (known token formats); unsafe (name-based)"
 
     def run(self, doc: Document, repo: RepoContext) -> Iterable[Fix | Note]:
-        items = list(self._run(doc, repo))
-        # values only noted (left in place) are masked too: a diff's context lines may show them
-        noted = tuple(dict.fromkeys(v for item in items if isinstance(item, Note)
-                                    for v in item.secrets))
-        for item in items:
-            if isinstance(item, Fix) and noted:
-                extra = tuple(v for v in noted if v not in item.secrets)
-                item = dataclasses.replace(item, secrets=item.secrets + extra)
-            yield item
-
-    def _run(self, doc: Document, repo: RepoContext) -> Iterable[Fix | Note]:
+        """Fixes and notes, each with the spans of its values: every output masks the spans
+        of every fix and note of a file (`FileResult.spans`), whichever output shows them."""
         plan = plan_for(repo)
         steps: dict[YamlPath, list[tuple[Hit, str]]] = {}  # step → (hit, NAME) needing env
         runs: dict[YamlPath, Site] = {}
@@ -52,7 +43,8 @@ class SecretsTransform(Transform):
                 for hit in site.hits:
                     yield Note(ID, site.path, f"plaintext {hit.label} at {_path(site.path)}: "
                                f"not replaced ({reason}); move it to a secret by hand and rotate "
-                               f"it ({doc.path}:{_line(doc, site, hit)})", secrets=(hit.value,))
+                               f"it ({doc.path}:{_line(doc, site, hit)})", secrets=(hit.value,),
+                               spans=_spans(doc, site, [hit]))
                 continue
             names = {h.value: plan.name_for(h.value, site.preferred(h), h.type_name)
                      for h in site.hits}
@@ -117,7 +109,8 @@ class SecretsTransform(Transform):
                     for hit in in_script:
                         yield Note(ID, site.path, f"plaintext {hit.label} in run: ({reason}):"
                                      f" not replaced; move it to a secret by hand and rotate it "
-                                     f"({doc.path}:{_line(doc, site, hit)})", secrets=(hit.value,))
+                                     f"({doc.path}:{_line(doc, site, hit)})", secrets=(hit.value,),
+                                     spans=_spans(doc, site, [hit]))
                     continue
                 ops.append(ReplaceValue(site.path, new))
                 where = "run: script"
@@ -151,16 +144,23 @@ class SecretsTransform(Transform):
                    "secrets": [{"secret": e.name, "create": e.create, "rotate": e.rotate,
                                 "kind": e.kind} for e in unique]}
         return Fix(ID, path or site.path, message, ops, safety,
-                   secrets=tuple(dict.fromkeys(h.value for h in hits)), creates=tuple(unique),
-                   details=details)
+                   secrets=tuple(dict.fromkeys(h.value for h in hits)),
+                   spans=_spans(doc, site, hits), creates=tuple(unique), details=details)
 
     # --- other files of the repo (Python scripts) -------------------------------------------
-    def run_files(self, repo: RepoContext) -> Iterable[FileFix]:
+    def run_files(self, repo: RepoContext) -> Iterable[FileFix | FileNote]:
         plan = plan_for(repo)
         for rel, hits in sorted(plan.python.items()):
             for hit in hits:
                 yield FileFix(rel, hit.line, self._py_fix(rel, hit, plan),
                               environ_edits([hit], plan.names))
+        for rel, hits in sorted(plan.python_notes.items()):
+            for hit in hits:
+                yield FileNote(rel, hit.line, Note(
+                    ID, (), f"plaintext {hit.label} in {hit.note}: not replaced (it cannot read "
+                    "an environment variable); remove it by hand and rotate it, it stays in git "
+                    f"history ({rel}:{hit.line})", secrets=(hit.value,),
+                    spans=(Span(hit.start, hit.end, hit.prefix),)))
 
     def _py_fix(self, rel: str, hit: PyHit, plan: Plan) -> Fix:
         name = plan.names[hit.value]
@@ -171,7 +171,7 @@ class SecretsTransform(Transform):
                    f" the old value must be rotated: it stays in git history ({rotate})")
         entry = {"secret": name, "create": create, "rotate": rotate}
         return Fix(ID, (), message, (), Safety.SAFE if hit.safe else Safety.UNSAFE,
-                   secrets=(hit.value,),
+                   secrets=(hit.value,), spans=(Span(hit.start, hit.end, hit.prefix),),
                    creates=(SecretToCreate(name, create, rotate, hit.label, hit.value),),
                    details={**entry, "secrets": [entry]})
 
@@ -196,6 +196,12 @@ def _substitute(value: str, hits: list[Hit], names: Mapping[str, str]) -> str:
         out += [value[pos : hit.start], _ref(names[hit.value])]
         pos = hit.end
     return "".join(out) + value[pos:]
+
+
+def _spans(doc: Document, site: Site, hits: list[Hit]) -> tuple[Span, ...]:
+    """Where the hits of `site` (not those of a script the step runs) are written."""
+    spans = (value_span(doc, site.path, site.value, h) for h in hits if h in site.hits)
+    return tuple(s for s in spans if s is not None)
 
 
 def _path(path: YamlPath) -> str:

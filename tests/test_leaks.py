@@ -1,0 +1,387 @@
+"""No credential in any output channel: every format, in every placement, through every command.
+
+One repository holds a distinct credential for each (format, placement) pair that the secrets
+transform can find: GitHub PATs (classic, fine-grained), npm, Slack, AWS key id and secret key,
+a PEM private key, a name-based password with `\\`, `"` and non-ASCII characters, and the user
+info of a URL; written as a plain value, in a `|` block, folded, double-quoted with escapes,
+over continuation lines, in a bash script, in a `workflow_dispatch` default, in a heredoc, in
+pwsh single quotes, and in a Python script (a string, a `\"\"\"` string, an escaped string, a
+string in parts, a comment).  The CLI runs it through `check` (text, json, sarif, github,
+`--report`), `apply --dry-run`, `apply --no-commit --report --secrets-file` and `apply`
+committing in a git repository, with every transform on (others edit lines near the
+credentials).  Every channel is searched for each value and for every 8-character piece of it,
+decoded and as written in the file: stdout, stderr, the report, the commit message, the branch
+name, the files written (no piece that was not in that file before), every file left in the
+temporary folder, and the secrets file (nothing but its own entries).
+
+Failed before the span masks (#13 items 1-3, 5, 8): the diff showed a `|` block's key lines, an
+escaped token, a token over continuation lines; SARIF showed JSON-escaped passwords; masks
+showed 4 characters of name-based secrets; URLs and Python comments were not found at all.
+
+Fake values are generated at test time (no literal here that a push-protection scanner would
+flag); they match the rules' regexes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import re
+import shutil
+import string
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gha_fix.codemod.cli import app
+
+ALNUM = string.ascii_letters + string.digits
+PIECE = 8
+
+
+def _gen(kind: str, rnd: random.Random) -> str:
+    def r(n: int, chars: str = ALNUM) -> str:
+        return "".join(rnd.choice(chars) for _ in range(n))
+
+    return {
+        "pat": lambda: "ghp_" + r(36),
+        "fine": lambda: "github_pat_" + r(22) + "_" + r(59),
+        "npm": lambda: "npm_" + r(36),
+        "slack": lambda: "xoxb-" + r(12, string.digits) + "-" + r(24),
+        "akid": lambda: "AKIA" + r(16, string.ascii_uppercase + "234567"),
+        "aws": lambda: r(40, ALNUM + "+"),
+        "pem": lambda: "-----BEGIN RSA " + "PRIVATE KEY-----\n" + "\n".join(
+            r(64, ALNUM + "+/") for _ in range(3)) + "\n-----END RSA " + "PRIVATE KEY-----",
+        "password": lambda: r(6) + '"' + r(3) + "\\" + "ä" + r(6) + "é!",
+        "url": lambda: "u" + r(7, string.ascii_lowercase) + ":" + r(18),
+    }[kind]()
+
+
+KINDS = ("pat", "fine", "npm", "slack", "akid", "aws", "pem", "password", "url")
+# a key the value sits under (the AWS secret key and the password are found by their key)
+SUFFIX = {"aws": "AWS_SECRET_ACCESS_KEY", "password": "PASSWORD", "url": "URL"}
+
+
+@dataclass
+class Cred:
+    kind: str
+    place: str
+    value: str  # decoded
+    key: str
+    written: str = ""  # as written in the file (set by the renderer)
+
+    @property
+    def text(self) -> str:
+        """The string that holds it (a URL holds its user info)."""
+        return f"https://{self.value}@git.example.com/r.git" if self.kind == "url" else self.value
+
+
+def _yaml_escapes(text: str, escape_first: bool = True) -> list[str]:
+    """Each character as written in a YAML double-quoted scalar; `escape_first`: the 5th
+    as `\\xNN`."""
+    out = []
+    for index, ch in enumerate(text):
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ord(ch) > 127:
+            out.append(f"\\u{ord(ch):04x}")
+        elif escape_first and index == 4:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return out
+
+
+def _yaml_dq(text: str) -> str:
+    return '"' + "".join(_yaml_escapes(text)) + '"'
+
+
+def _py_literal(text: str, escape_first: bool = False) -> str:
+    out = []
+    for index, ch in enumerate(text):
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif escape_first and index == 4:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _indent(text: str, spaces: int) -> str:
+    return "\n".join(" " * spaces + line for line in text.split("\n"))
+
+
+def _continued(text: str) -> str:
+    """Double-quoted, broken over lines with an escaped line break (the value has no blank)."""
+    chars = _yaml_escapes(text, escape_first=False)
+    cut = len(chars) // 2
+    return '"' + "".join(chars[:cut]) + "\\\n    " + "".join(chars[cut:]) + '"'
+
+
+# (placement, kinds it applies to, renderer of the env/script/python fragment)
+ENV_PLACES: dict[str, Callable[[Cred], str]] = {
+    "plain": lambda c: f"  {c.key}: {c.text}\n",
+    "block": lambda c: f"  {c.key}: |{'' if c.kind == 'pem' else '-'}\n{_indent(c.text, 4)}\n",
+    "folded": lambda c: f"  {c.key}: >-\n{_indent(c.text, 4)}\n",
+    "dquoted": lambda c: f"  {c.key}: {_yaml_dq(c.text)}\n",
+    "continued": lambda c: f"  {c.key}: {_continued(c.text)}\n",
+}
+SCRIPT_PLACES: dict[str, Callable[[Cred], str]] = {
+    # one line: the safe fix rewrites it, the unsafe values held back stay on it (SARIF's
+    # replacement text shows that line)
+    "bash": lambda c: f" {c.key}='{c.text}'",
+    "heredoc": lambda c: f"cat > creds <<EOF\n{c.key}='{c.text}'\nEOF\n",
+    "pwsh": lambda c: f"$env:{c.key} = '{c.text}'\n",
+}
+PY_PLACES: dict[str, Callable[[Cred], str]] = {
+    "py_string": lambda c: f"{c.key} = {_py_literal(c.text)}\n",
+    "py_triple": lambda c: f'{c.key} = """{c.text}"""\n',
+    "py_escaped": lambda c: f"{c.key} = {_py_literal(c.text, escape_first=True)}\n",
+    # split early: no part is a token by itself (that one fails: test_secrets)
+    "py_split": lambda c: f"{c.key} = ({_py_literal(c.text[:6])}\n    {_py_literal(c.text[6:])})\n",
+    "py_comment": lambda c: f"# {c.key}: {c.text}\n",
+}
+# what cannot be found: a value that is a credential only under its key, where it has none
+UNFINDABLE = {("aws", "dispatch"), ("password", "dispatch"), ("aws", "py_comment"),
+              ("password", "py_comment"), ("pem", "py_comment"), ("pem", "plain"),
+              ("pem", "py_triple"), ("password", "py_triple"), ("pem", "bash")}
+PLACES = (*ENV_PLACES, "dispatch", *SCRIPT_PLACES, *PY_PLACES)
+
+
+def credentials() -> list[Cred]:
+    out = []
+    for kind in KINDS:
+        for place in PLACES:
+            if (kind, place) in UNFINDABLE:
+                continue
+            value = _gen(kind, random.Random(f"{kind}/{place}"))
+            key = f"{kind}_{place}".upper() + (f"_{SUFFIX[kind]}" if kind in SUFFIX else "")
+            out.append(Cred(kind, place, value, key))
+    return out
+
+
+def leak_repo(root: Path, creds: list[Cred]) -> Path:
+    """The repository: one workflow and the Python script its step runs."""
+    env = "".join(ENV_PLACES[c.place](c) for c in creds if c.place in ENV_PLACES)
+    inputs = "".join(
+        f"      {c.key.lower()}:\n        default: " + (
+            f"|\n{_indent(c.text, 10)}\n" if "\n" in c.text else f"{c.text}\n")
+        for c in creds if c.place == "dispatch")
+    steps = ""
+    for place in SCRIPT_PLACES:
+        script = "".join(SCRIPT_PLACES[place](c) for c in creds if c.place == place)
+        script = f"export{script}" if place == "bash" else script
+        shell = "        shell: pwsh\n" if place == "pwsh" else ""
+        steps += f"      - name: {place}\n{shell}        run: |\n{_indent(script.rstrip(), 10)}\n"
+    workflow = (f"on:\n  push:\n  workflow_dispatch:\n    inputs:\n{inputs}env:\n{env}jobs:\n"
+                "  leak:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - uses: actions/checkout@v4\n"
+                f"{steps}      - run: python scripts/leak.py\n")
+    script = "import os\n\n" + "".join(PY_PLACES[c.place](c) for c in creds
+                                        if c.place in PY_PLACES)
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / "scripts").mkdir()
+    (root / ".github" / "workflows" / "ci.yml").write_text(workflow, encoding="utf-8")
+    (root / "scripts" / "leak.py").write_text(script, encoding="utf-8")
+    for cred in creds:
+        cred.written = _written(cred, workflow if cred.place not in PY_PLACES else script)
+    return root
+
+
+def _written(cred: Cred, text: str) -> str:
+    """The text the value occupies in the file, as written (escapes and line breaks included):
+    after its key, from its first 4 characters (the 5th may be escaped) to its last 3
+    letters or digits."""
+    head = cred.value[:4]
+    tail = [m.group() for m in re.finditer(r"[A-Za-z0-9]{3}", _ARMOR.sub("", cred.value))][-1]
+    start = text.find(head, text.lower().find(cred.key.lower()) + len(cred.key))
+    end = text.find(tail, start) + len(tail)
+    assert 0 <= start < end < start + 3 * len(cred.value), cred.key
+    return text[start:end]
+
+
+def pieces(text: str) -> set[str]:
+    return {text[i : i + PIECE] for i in range(len(text) - PIECE + 1)}
+
+
+# a PEM key's armor is no secret (and its words name the secret: PRIVATE_KEY)
+_ARMOR = re.compile(r"-+BEGIN RSA PRIVATE KEY-+|-+END RSA PRIVATE KEY-+")
+_ARMOR_TEXT = "-----BEGIN RSA PRIVATE KEY----- -----END RSA PRIVATE KEY-----"
+
+
+def _framing(piece: str) -> bool:
+    """Too little of the value's text (quotes, blanks), or a piece of a PEM armor."""
+    return len("".join(piece.split())) < 5 or any(
+        piece[i : i + 5] in _ARMOR_TEXT for i in range(len(piece) - 4))
+
+
+def all_pieces(creds: list[Cred]) -> dict[str, Cred]:
+    found: dict[str, Cred] = {}
+    for cred in creds:
+        for form in (cred.value, cred.written):
+            for piece in pieces(form):
+                if not _framing(piece):
+                    found.setdefault(piece, cred)
+    return found
+
+
+def leaks(text: str, wanted: dict[str, Cred]) -> list[str]:
+    """`kind/place` of every credential a piece of which is in `text` (or, for JSON, in one
+    of its strings decoded)."""
+    texts = [text]
+    with contextlib.suppress(ValueError):
+        texts.append("\n".join(_strings(json.loads(text))))
+    out = set()
+    for one in texts:
+        for piece in pieces(one) & wanted.keys():
+            out.add(f"{wanted[piece].kind}/{wanted[piece].place}")
+    return sorted(out)
+
+
+def _strings(data: object) -> Iterator[str]:
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield str(key)
+            yield from _strings(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _strings(value)
+
+
+@pytest.fixture(scope="module")
+def creds() -> list[Cred]:
+    return credentials()
+
+
+@pytest.fixture
+def world(tmp_path: Path, creds: list[Cred], monkeypatch: pytest.MonkeyPatch
+          ) -> tuple[Path, Path, dict[str, Cred]]:
+    """The repository (a git repository, committed) and a private temporary folder."""
+    repo = leak_repo(tmp_path / "repo", creds)
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for args in (["init", "-q", "-b", "main"], ["config", "commit.gpgsign", "false"],
+                 ["remote", "add", "origin", "git@github.com:acme/widgets.git"],
+                 ["add", "-A"], ["commit", "-qm", "init"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    return repo, tmp, all_pieces(creds)
+
+
+def cli(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), args
+    return result.stdout + result.stderr
+
+
+def test_every_credential_is_found(creds: list[Cred], tmp_path: Path) -> None:
+    """The leak test means something only if each credential is found (fixed or noted)."""
+    from gha_fix.codemod.runner import RunOptions, process_repo
+
+    repo = leak_repo(tmp_path / "repo", creds)
+    result = process_repo(repo, RunOptions(unsafe_fixes=True))
+    found = {" ".join(s.split()) for f in result.files for s in f.secrets}
+    missing = [f"{c.kind}/{c.place}" for c in creds
+               if not any(" ".join(c.value.split()) in s for s in found)]
+    assert missing == []
+
+
+@pytest.mark.parametrize("args", [
+    ("check",), ("check", "--format", "json", "--unsafe-fixes"), ("check", "--format", "sarif"),
+    ("check", "--format", "github"), ("apply", "--dry-run"),
+    ("apply", "--dry-run", "--unsafe-fixes"),
+], ids=lambda args: "-".join(a.strip("-") for a in args))
+def test_no_leak_in_check_and_dry_run(world: tuple[Path, Path, dict[str, Cred]],
+                                      args: tuple[str, ...]) -> None:
+    repo, tmp, wanted = world
+    report = tmp.parent / "report.json"
+    out = cli(*args, "--report", str(report), str(repo))
+    assert leaks(out, wanted) == []
+    assert leaks(report.read_text(encoding="utf-8"), wanted) == []
+    assert leaks(_leftovers(tmp), wanted) == []
+
+
+def test_no_leak_when_applying(world: tuple[Path, Path, dict[str, Cred]],
+                               creds: list[Cred]) -> None:
+    """`apply --no-commit` with a report and a secrets file, then `apply` committing (on a
+    copy): written files, the secrets file, the commit and its branch."""
+    repo, tmp, wanted = world
+    copy = tmp.parent / "copy"
+    shutil.copytree(repo, copy)
+    before = _files(repo)
+    report, secrets = tmp.parent / "report.json", tmp.parent / "secrets.env"
+    out = cli("apply", "--no-commit", "--unsafe-fixes", "--report", str(report),
+              "--secrets-file", str(secrets), str(repo))
+    assert "wrote" in out and leaks(out, wanted) == []
+    assert leaks(report.read_text(encoding="utf-8"), wanted) == []
+    _written_files_hold_no_new_piece(before, _files(repo), wanted)
+    values = {" ".join(c.value.split()) for c in creds}  # a folded value reads with blanks
+    entries = _dotenv(secrets.read_text(encoding="utf-8"))
+    assert entries and {" ".join(v.split()) for v in entries.values()} <= values
+    out = cli("apply", "--unsafe-fixes", str(copy))
+    assert leaks(out, wanted) == []
+    git = ["git", "-C", str(copy)]
+    log = subprocess.run([*git, "log", "--all", "--format=%B%n%D"], capture_output=True,
+                         text=True, check=True).stdout
+    branches = subprocess.run([*git, "branch", "--list"], capture_output=True, text=True,
+                              check=True).stdout
+    assert "gha-fix" in branches and "Rotate" in log
+    assert leaks(log + branches, wanted) == []
+    _written_files_hold_no_new_piece(before, _files(copy), wanted)
+    assert leaks(_leftovers(tmp), wanted) == []
+
+
+def _files(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8", errors="replace")
+            for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts}
+
+
+def _written_files_hold_no_new_piece(before: dict[str, str], after: dict[str, str],
+                                     wanted: dict[str, Cred]) -> None:
+    assert set(after) == set(before)  # no file added (no temporary file left behind)
+    for path, text in after.items():
+        new = set(leaks(text, wanted)) - set(leaks(before[path], wanted))
+        assert new == set(), path
+
+
+def _leftovers(tmp: Path) -> str:
+    return "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                     for p in tmp.rglob("*") if p.is_file())
+
+
+def _dotenv(text: str) -> dict[str, str]:
+    entries = {}
+    for line in text.splitlines():
+        name, _, value = line.partition("=")
+        if value.startswith('"'):
+            value = json.loads(value)
+        entries[name] = value
+    return entries
+
+
+def test_dotenv_reader_reads_the_secrets_file_format(tmp_path: Path) -> None:
+    from gha_fix.codemod.secrets_file import write_secrets_file
+
+    path = tmp_path / "s.env"
+    write_secrets_file(path, tmp_path / "nowhere", {"A": 'x"y\\zä\nw', "B": "plain"})
+    assert _dotenv(path.read_text(encoding="utf-8")) == {"A": 'x"y\\zä\nw', "B": "plain"}
