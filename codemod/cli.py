@@ -231,7 +231,7 @@ def apply(
         Path | None,
         typer.Option("--secrets-file", help="Write the replaced credentials as NAME=value "
                      "lines (mode 0600) for `gh secret set -f FILE`; outside the repo or "
-                     "git-ignored. One repository at a time."),
+                     "git-ignored. One repository at a time; --dry-run writes nothing."),
     ] = None,
 ) -> None:
     """Fix the workflows of the repositories at PATHS (default: the current folder).
@@ -247,18 +247,13 @@ def apply(
         typer.echo("gha-fix: --branch, --force and --push commit: they do not go with "
                    "--dry-run or --no-commit", err=True)
         raise typer.Exit(2)
-    if secrets_file is not None:
-        from gha_fix.codemod.secrets_file import SecretsFileError, check_secrets_file
+    if secrets_file is not None:  # refused before any work (codemod/secrets_file.py)
+        from gha_fix.codemod.secrets_file import SecretsFileError, prepare
 
-        if len(paths or []) > 1 or repos_from is not None:
-            typer.echo("gha-fix: --secrets-file takes one repository (names could clash)",
-                       err=True)
-            raise typer.Exit(2)
-        try:  # refuse before anything is written
-            check_secrets_file(secrets_file, (paths or [Path(".")])[0])
+        try:
+            prepare(secrets_file, paths or [], depth, repos_from is not None)
         except SecretsFileError as exc:
-            typer.echo(f"gha-fix: {exc}", err=True)
-            raise typer.Exit(2) from None
+            _fail(str(exc))
     commit = CommitOptions(branch=branch, force=force, push=remote if push else None)
     results = _run(RunRequest(
         mode, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config, repos_from,
@@ -276,21 +271,15 @@ def apply(
             typer.echo(MASKED_NOTE, err=True)
     finish(results, report)
     if secrets_file is not None and results:
-        from gha_fix.codemod.secrets_file import (
-            SecretsFileError,
-            secrets_mapping,
-            write_secrets_file,
-        )
+        from gha_fix.codemod.secrets_file import SecretsFileError
+        from gha_fix.codemod.secrets_file import finish as finish_secrets
 
-        try:
-            mapping = secrets_mapping(results)
-            if mapping:
-                write_secrets_file(secrets_file, Path(results[0].root), mapping)
-                typer.echo(f"wrote {len(mapping)} secrets to {secrets_file} (mode 0600): "
-                           f"gh secret set -f {secrets_file}", err=True)
+        try:  # a dry run writes nothing: it names the secrets it would write
+            said = finish_secrets(secrets_file, results, dry_run)
         except SecretsFileError as exc:  # its message never holds a value
-            typer.echo(f"gha-fix: {exc}", err=True)
-            raise typer.Exit(2) from None
+            _fail(str(exc))
+        if said:
+            typer.echo(said, err=True)
     raise typer.Exit(2 if any(r.errors for r in results) else 0)
 
 

@@ -297,7 +297,7 @@ def test_dry_run_with_a_masked_credential_says_how_to_apply(tmp_path: Path) -> N
     workflow = RELEASE.replace("${{ github.token }}", token)
     repo = make_repo(tmp_path, {".github/workflows/release.yml": workflow})
     code, out, err = invoke("apply", "--dry-run", "--unsafe-fixes", repo, only="secrets")
-    assert code == 0 and token not in out + err and "chars)" in out
+    assert code == 0 and token not in out + err and "GH_TOKEN: …(masked)" in out
     assert "does not `git apply` as printed" in err and "gha-fix apply --no-commit" in err
     _, _, err = invoke("apply", "--dry-run", repo)  # permissions only: nothing masked
     assert "git apply" not in err

@@ -385,3 +385,131 @@ def test_dotenv_reader_reads_the_secrets_file_format(tmp_path: Path) -> None:
     path = tmp_path / "s.env"
     write_secrets_file(path, tmp_path / "nowhere", {"A": 'x"y\\zä\nw', "B": "plain"})
     assert _dotenv(path.read_text(encoding="utf-8")) == {"A": 'x"y\\zä\nw', "B": "plain"}
+
+
+# --- each defect of #13, alone ------------------------------------------------------------------
+def _repo(root: Path, workflow: str, files: dict[str, str] | None = None) -> Path:
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "ci.yml").write_text(workflow, encoding="utf-8")
+    for rel, text in (files or {}).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+def _value(kind: str, seed: str = "") -> str:
+    return _gen(kind, random.Random(f"{kind}/{seed}"))
+
+
+def test_noted_credential_is_masked_in_another_transforms_diff(tmp_path: Path) -> None:
+    """#13.2: a PEM key the secrets transform only notes (a `workflow_dispatch` default) sits
+    next to the lines the permissions transform adds; the diff's context shows none of its
+    lines.  Failed before: a multi-line value was masked by text replacement on the diff, whose
+    lines start with a space."""
+    pem = _value("pem")
+    workflow = ("on:\n  workflow_dispatch:\n    inputs:\n      key:\n        default: |\n"
+                f"{_indent(pem, 10)}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - run: echo hi\n")
+    repo = _repo(tmp_path / "repo", workflow)
+    out = cli("apply", "--dry-run", str(repo))
+    assert "+permissions:" in out and "-----BEGIN" not in out
+    assert leaks(out, all_pieces([Cred("pem", "heredoc", pem, "A", pem)])) == []
+
+
+def test_urls_lose_their_user_info_in_messages_and_report(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """#13.5: `--push=https://user:TOKEN@host/...` (the push fails) shows the URL without its
+    user info on stderr and in `--report`.  Failed before: printed as given."""
+    token = _value("pat", "push")
+    repo = _repo(tmp_path / "repo", "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+                 "    steps:\n      - run: echo hi\n")
+    for args in (["init", "-q", "-b", "main"], ["config", "commit.gpgsign", "false"],
+                 ["config", "user.name", "t"], ["config", "user.email", "t@example.com"],
+                 ["add", "-A"], ["commit", "-qm", "init"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+    report = tmp_path / "report.json"
+    from gha_fix.codemod.cli import _push_value
+
+    args = _push_value(["apply", f"--push=https://deploy:{token}@127.0.0.1:9/x.git",
+                        "--report", str(report), str(repo)])
+    monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
+    out = cli(*args)
+    assert "push" in out and "https://***@127.0.0.1:9/x.git" in out
+    assert token not in out + report.read_text() and "deploy" not in out + report.read_text()
+
+
+NPM_JOB = ("on: push\njobs:\n  p:\n    runs-on: ubuntu-latest\n    steps:\n"
+           "      - run: npm publish\n        env:\n          NPM_TOKEN: {}\n")
+
+
+def test_secrets_file_checks_come_before_any_work(tmp_path: Path) -> None:
+    """#13.6: a folder holding two repositories (two NPM_TOKEN values) is refused before any
+    work (failed before: "wrote 1 secrets", one value dropped); `--dry-run` writes nothing and
+    names what it would write (failed before: wrote the file); a folder as the path is a
+    one-line error before any work (failed before: a traceback after the commit)."""
+    one = _repo(tmp_path / "all" / "one", NPM_JOB.format(_value("npm", "1")))
+    two = _repo(tmp_path / "all" / "two", NPM_JOB.format(_value("npm", "2")))
+    before = {p: p.read_text() for p in (one, two) for p in p.rglob("ci.yml")}
+    out_file = tmp_path / "s.env"
+    result = CliRunner().invoke(app, ["apply", "--no-commit", "--secrets-file", str(out_file),
+                                      str(tmp_path / "all")])
+    assert result.exit_code == 2 and "one repository" in result.stderr
+    assert not out_file.exists() and {p: p.read_text() for p in before} == before
+    result = CliRunner().invoke(app, ["apply", "--dry-run", "--secrets-file", str(out_file),
+                                      str(one)])
+    assert result.exit_code == 0 and not out_file.exists()
+    assert "would write 1 secrets" in result.stderr and "NPM_TOKEN" in result.stderr
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    result = CliRunner().invoke(app, ["apply", "--no-commit", "--secrets-file", str(folder),
+                                      str(one)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit | None)
+    assert result.stderr.count("\n") == 1 and "is a folder" in result.stderr
+    assert {p: p.read_text() for p in before} == before  # nothing done
+
+
+SCRIPT_JOB = ("on: push\njobs:\n  a:{}\n    runs-on: ubuntu-latest\n    steps:\n"
+              "      - run: python tools/x.py\n")
+
+
+@pytest.mark.parametrize("case", ["suppressed-step", "split-string"])
+def test_one_credentials_fixes_are_all_or_nothing(tmp_path: Path, case: str) -> None:
+    """#13.7: the step's env and the script's read of one credential are applied together or
+    not at all.  A suppressed job (the step gets no env) keeps the script's literal; a string in
+    parts whose first part is a token (that fix fails) keeps the workflow as it was.  Failed
+    before: the other side was applied (the script read a variable no step sets; the workflow
+    pointed at a secret the script does not read)."""
+    token = _value("slack", case)
+    if case == "suppressed-step":
+        workflow = SCRIPT_JOB.format("  # gha-fix: ignore[secrets]")
+        script = f'import os\n\nTOKEN = "{token}"\n'
+    else:
+        workflow = SCRIPT_JOB.format("")
+        script = f'import os\n\nTOKEN = ("{token}"\n         "-more")\n'
+    repo = _repo(tmp_path / "repo", workflow, {"tools/x.py": script})
+    out = cli("apply", "--no-commit", "--select", "secrets", str(repo))
+    assert (repo / "tools/x.py").read_text() == script, out
+    assert (repo / ".github/workflows/ci.yml").read_text() == workflow, out
+
+
+def test_masks_show_no_character_of_a_name_based_secret(tmp_path: Path) -> None:
+    """#13.8: a name-based password is masked without its first characters or its length (a
+    known format keeps its short prefix only); credentials in URLs and in Python comments are
+    found (reported, masked).  Failed before: `Rgna…(40 chars)`; URLs and comments not found."""
+    password, url = _value("password", "8"), _value("url", "8")
+    token = _value("pat", "8")
+    workflow = ("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    env:\n"
+                f"      DB_PASSWORD: {password}\n      REMOTE: https://{url}@git.example.com/r\n"
+                "    steps:\n      - run: python tools/x.py\n")
+    script = f"import os\n\n# old token: {token}\nprint(1)\n"
+    repo = _repo(tmp_path / "repo", workflow, {"tools/x.py": script})
+    out = cli("apply", "--dry-run", "--unsafe-fixes", str(repo))
+    assert "  DB_PASSWORD: …(masked)\n" in out and "chars)" not in out
+    assert "https://…(masked)@git.example.com/r" in out
+    text = cli("check", str(repo))
+    assert "tools/x.py:3: [secrets] plaintext GitHub personal access token (classic) in a " \
+           "comment: not replaced" in text
+    assert "credentials in a URL" in text
+    assert leaks(out + text, all_pieces([Cred("password", "", password, "A", password),
+                                          Cred("url", "", url, "B", url),
+                                          Cred("pat", "", token, "C", token)])) == []
