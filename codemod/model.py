@@ -54,7 +54,9 @@ class Fix:
     message: str
     operations: tuple[Operation, ...]
     safety: Safety = Safety.SAFE
-    secrets: tuple[str, ...] = ()  # values that must never appear in any output
+    # the credentials the fix moves: never in any output; one credential's fixes are applied
+    # in every file or in none (`codemod/credentials.py`)
+    secrets: tuple[str, ...] = ()
     spans: tuple[Span, ...] = ()  # where those values are written in the file (masked)
     creates: tuple[SecretToCreate, ...] = ()  # repository secrets the fix makes it read
     # extra facts for the JSON report only (the engine never acts on them)

@@ -131,34 +131,41 @@ def _continued(text: str) -> str:
     return '"' + "".join(chars[:cut]) + "\\\n    " + "".join(chars[cut:]) + '"'
 
 
-# (placement, kinds it applies to, renderer of the env/script/python fragment)
-ENV_PLACES: dict[str, Callable[[Cred], str]] = {
-    "plain": lambda c: f"  {c.key}: {c.text}\n",
-    "block": lambda c: f"  {c.key}: |{'' if c.kind == 'pem' else '-'}\n{_indent(c.text, 4)}\n",
-    "folded": lambda c: f"  {c.key}: >-\n{_indent(c.text, 4)}\n",
-    "dquoted": lambda c: f"  {c.key}: {_yaml_dq(c.text)}\n",
-    "continued": lambda c: f"  {c.key}: {_continued(c.text)}\n",
-}
-SCRIPT_PLACES: dict[str, Callable[[Cred], str]] = {
+# placement → (where it is written: env | script | python, its renderer)
+RENDER: dict[str, tuple[str, Callable[[Cred], str]]] = {
+    "plain": ("env", lambda c: f"  {c.key}: {c.text}\n"),
+    "block": ("env", lambda c: f"  {c.key}: |{'' if c.kind == 'pem' else '-'}\n"
+                               f"{_indent(c.text, 4)}\n"),
+    "folded": ("env", lambda c: f"  {c.key}: >-\n{_indent(c.text, 4)}\n"),
+    "dquoted": ("env", lambda c: f"  {c.key}: {_yaml_dq(c.text)}\n"),
+    "continued": ("env", lambda c: f"  {c.key}: {_continued(c.text)}\n"),
+    "dispatch": ("input", lambda c: f"      {c.key.lower()}:\n        default: " + (
+        f"|\n{_indent(c.text, 10)}\n" if "\n" in c.text else f"{c.text}\n")),
     # one line: the safe fix rewrites it, the unsafe values held back stay on it (SARIF's
     # replacement text shows that line)
-    "bash": lambda c: f" {c.key}='{c.text}'",
-    "heredoc": lambda c: f"cat > creds <<EOF\n{c.key}='{c.text}'\nEOF\n",
-    "pwsh": lambda c: f"$env:{c.key} = '{c.text}'\n",
+    "bash": ("script", lambda c: f" {c.key}='{c.text}'"),
+    "heredoc": ("script", lambda c: f"cat > creds <<EOF\n{c.key}='{c.text}'\nEOF\n"),
+    "pwsh": ("script", lambda c: f"$env:{c.key} = '{c.text}'\n"),
+    "py_string": ("python", lambda c: f"{c.key} = {_py_literal(c.text)}\n"),
+    "py_triple": ("python", lambda c: f'{c.key} = """{c.text}"""\n'),
+    "py_escaped": ("python", lambda c: f"{c.key} = {_py_literal(c.text, escape_first=True)}\n"),
+    # split early: no part is a token by itself (one that is fails: see the all-or-nothing
+    # test below)
+    "py_split": ("python", lambda c: f"{c.key} = ({_py_literal(c.text[:6])}\n"
+                                     f"    {_py_literal(c.text[6:])})\n"),
+    "py_comment": ("python", lambda c: f"# {c.key}: {c.text}\n"),
 }
-PY_PLACES: dict[str, Callable[[Cred], str]] = {
-    "py_string": lambda c: f"{c.key} = {_py_literal(c.text)}\n",
-    "py_triple": lambda c: f'{c.key} = """{c.text}"""\n',
-    "py_escaped": lambda c: f"{c.key} = {_py_literal(c.text, escape_first=True)}\n",
-    # split early: no part is a token by itself (that one fails: test_secrets)
-    "py_split": lambda c: f"{c.key} = ({_py_literal(c.text[:6])}\n    {_py_literal(c.text[6:])})\n",
-    "py_comment": lambda c: f"# {c.key}: {c.text}\n",
-}
-# what cannot be found: a value that is a credential only under its key, where it has none
+# what cannot be found: a value that is a credential only under its key, where it has none;
+# a PEM key on one line
 UNFINDABLE = {("aws", "dispatch"), ("password", "dispatch"), ("aws", "py_comment"),
               ("password", "py_comment"), ("pem", "py_comment"), ("pem", "plain"),
-              ("pem", "py_triple"), ("password", "py_triple"), ("pem", "bash")}
-PLACES = (*ENV_PLACES, "dispatch", *SCRIPT_PLACES, *PY_PLACES)
+              ("pem", "bash")}
+PLACES = tuple(RENDER)
+
+
+def _render(creds: list[Cred], where: str, place: str | None = None) -> str:
+    return "".join(RENDER[c.place][1](c) for c in creds
+                   if RENDER[c.place][0] == where and place in (None, c.place))
 
 
 def credentials() -> list[Cred]:
@@ -175,14 +182,10 @@ def credentials() -> list[Cred]:
 
 def leak_repo(root: Path, creds: list[Cred]) -> Path:
     """The repository: one workflow and the Python script its step runs."""
-    env = "".join(ENV_PLACES[c.place](c) for c in creds if c.place in ENV_PLACES)
-    inputs = "".join(
-        f"      {c.key.lower()}:\n        default: " + (
-            f"|\n{_indent(c.text, 10)}\n" if "\n" in c.text else f"{c.text}\n")
-        for c in creds if c.place == "dispatch")
+    env, inputs = _render(creds, "env"), _render(creds, "input")
     steps = ""
-    for place in SCRIPT_PLACES:
-        script = "".join(SCRIPT_PLACES[place](c) for c in creds if c.place == place)
+    for place in (p for p, (where, _) in RENDER.items() if where == "script"):
+        script = _render(creds, "script", place)
         script = f"export{script}" if place == "bash" else script
         shell = "        shell: pwsh\n" if place == "pwsh" else ""
         steps += f"      - name: {place}\n{shell}        run: |\n{_indent(script.rstrip(), 10)}\n"
@@ -190,14 +193,14 @@ def leak_repo(root: Path, creds: list[Cred]) -> Path:
                 "  leak:\n    runs-on: ubuntu-latest\n    steps:\n"
                 "      - uses: actions/checkout@v4\n"
                 f"{steps}      - run: python scripts/leak.py\n")
-    script = "import os\n\n" + "".join(PY_PLACES[c.place](c) for c in creds
-                                        if c.place in PY_PLACES)
+    script = "import os\n\n" + _render(creds, "python")
     (root / ".github" / "workflows").mkdir(parents=True)
     (root / "scripts").mkdir()
     (root / ".github" / "workflows" / "ci.yml").write_text(workflow, encoding="utf-8")
     (root / "scripts" / "leak.py").write_text(script, encoding="utf-8")
     for cred in creds:
-        cred.written = _written(cred, workflow if cred.place not in PY_PLACES else script)
+        python = RENDER[cred.place][0] == "python"
+        cred.written = _written(cred, script if python else workflow)
     return root
 
 

@@ -23,11 +23,16 @@ credentials and moves them to GitHub secrets, without ever printing a value:
 - safety: a known format is a safe fix; a name-based hit is reported and replaced only with
   --unsafe-fixes.  Every fix says how to create the secret (`gh secret set NAME --repo O/R`) and
   that the old value must be rotated: it stays in git history (file:line).  Values go into
-  `Fix.secrets`, so every output channel masks them, and into `Fix.creates` (for
-  `--secrets-file`, the only place a value is written).
+  `Fix.secrets` / `Note.secrets`, where they are written into `Fix.spans` / `Note.spans` (the
+  characters of the file they occupy, whatever their form: `spans`), so every output channel
+  masks them (`codemod/masks.py`), and into `Fix.creates` (for `--secrets-file`, the only place
+  a value is written).  A credential that cannot be moved is noted, masked all the same: in a
+  `workflow_dispatch` default, a heredoc, pwsh single quotes, a Python comment, a Python string
+  in parts; `user:password@` in a URL is found like a name-based secret (unsafe).
 
 Modules, one job each: `detect` (what is a credential), `shell` (`run:` scripts), `python`
-(Python string literals), `scan` (where they are; one NAME per value per repository),
+(Python string literals and comments), `scan` (where they are; one NAME per value per
+repository), `spans` (where a workflow value is written in the file),
 `transform` (the fixes, notes and messages; registers `SecretsTransform`).
 """
 

@@ -156,9 +156,10 @@ class SecretsTransform(Transform):
                               environ_edits([hit], plan.names))
         for rel, hits in sorted(plan.python_notes.items()):
             for hit in hits:
+                what = "remove it" if hit.note == "a comment" else "move it to a secret"
                 yield FileNote(rel, hit.line, Note(
                     ID, (), f"plaintext {hit.label} in {hit.note}: not replaced (it cannot read "
-                    "an environment variable); remove it by hand and rotate it, it stays in git "
+                    f"an environment variable); {what} by hand and rotate it, it stays in git "
                     f"history ({rel}:{hit.line})", secrets=(hit.value,),
                     spans=(Span(hit.start, hit.end, hit.prefix),)))
 
