@@ -234,7 +234,7 @@ def process_repo(
             result.files.append(FileResult(shown, error=error))
             continue
         try:
-            doc = repo.parse(shown)  # shared with transforms that read other workflows
+            doc = repo.read_document(shown)  # shared with transforms that read other workflows
         except DocumentError as exc:
             result.files.append(FileResult(shown, error=f"{shown}:{exc.line}: {exc.reason}"))
             continue
