@@ -107,22 +107,21 @@ def never_answer(conn: socket.socket, stop: threading.Event) -> None:
     stop.wait(60)
 
 
-def trickle_body(conn: socket.socket, stop: threading.Event) -> None:
-    """Headers at once, then the body (200 bytes) one byte a second."""
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n")
-    for _ in range(200):
-        if stop.wait(1):
-            return
-        conn.sendall(b"#")
+def trickle(head: bytes) -> Behaviour:
+    """`head` at once, then one byte a second (200 at most: it never ends within a test)."""
+
+    def behave(conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(head)
+        for _ in range(200):
+            if stop.wait(1):
+                return
+            conn.sendall(b"x")
+
+    return behave
 
 
-def trickle_head(conn: socket.socket, stop: threading.Event) -> None:
-    """The status line, then a header one byte a second (it never ends within the test)."""
-    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-    for _ in range(200):
-        if stop.wait(1):
-            return
-        conn.sendall(b"x")
+trickle_body = trickle(b"HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n")
+trickle_head = trickle(b"HTTP/1.1 200 OK\r\nX-Slow: ")
 
 
 def huge(text: str, declared: bool) -> Behaviour:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from loopback_servers import Routes
+from test_actions_meta import WORKFLOW as CALLER
 
 from gha_fix.codemod.github_files import GitHubFiles, ResolverError
 from gha_fix.transforms.analysis.action_metadata import ActionMetadata, classify
@@ -23,17 +24,6 @@ SHA = "0123456789abcdef0123456789abcdef01234567"
 PLAIN = "name: Plain\nruns: {using: node20, main: index.js}\n"
 TOKENED = ("name: Labeler\ninputs:\n  repo-token: {default: '${{ github.token }}'}\n"
            "runs: {using: node20, main: index.js}\n")
-CALLER = """\
-on: workflow_call
-jobs:
-  publish:
-    runs-on: ubuntu-latest
-    permissions: {contents: write}
-    steps:
-      - run: echo hi
-"""
-
-
 @pytest.fixture
 def servers() -> Iterator[tuple[Routes, Routes]]:
     """Two hosts with different answers at the same paths (GitHub and a mirror)."""

@@ -98,7 +98,7 @@ def test_token_goes_only_to_the_configured_hosts(
     hosts: tuple[Routes, Routes, Routes], tmp_path: Path
 ) -> None:
     """The API host gets it too (it is configured); no error message shows it."""
-    home, other, _ = hosts
+    _, other, _ = hosts
     other.serve("/api/repos/o/viaapi/contents/action.yml", PLAIN)
     files = GitHubFiles(tmp_path, base_url="http://127.0.0.1:9", api_url=other.url + "/api",
                         timeout=5, retries=0)
