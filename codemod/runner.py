@@ -223,8 +223,8 @@ def process_repo(
             result.files.append(FileResult(shown, error=f"{shown}:{exc.line}: {exc.reason}"))
             continue
         file_result = process_document(doc, chosen, repo, options)
-        if options.write:
-            write_result(path, file_result)
+        if options.write and (note := write_result(root, file_result)):
+            result.messages.append(note)
         result.files.append(file_result)
     result.files += process_other_files(repo, chosen, options, result)
     result.messages += repo.warnings
@@ -259,7 +259,7 @@ def process_other_files(
                 result.fixes = [FixResult(r.fix, Status.FAILED, r.line, "file already edited")
                                 for r in result.fixes]
             taken.add(edit.path)
-            if options.write:
-                write_result(repo.root / edit.path, result)
+            if options.write and (note := write_result(repo.root, result)):
+                done.messages.append(note)
             results.append(result)
     return results
