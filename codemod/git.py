@@ -19,14 +19,25 @@ one line (`GitError`); the CLI exits 2 on it.  GitPython is imported inside func
 from __future__ import annotations
 
 import os
-import signal
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from gha_fix.codemod.commit_message import commit_message, default_branch
-from gha_fix.codemod.git_safety import GitError, SavedFile, repo_lock, sigint_noted, worktree_of
+from gha_fix.codemod.git_safety import (
+    INTERRUPTED,
+    GitError,
+    SavedFile,
+    killed_by_sigint,
+    one_line,
+    put_back,
+    ref_value,
+    repo_lock,
+    sigint_noted,
+    undo_clean,
+    worktree_of,
+)
 from gha_fix.codemod.io import OUTSIDE, file_bytes, symlink_note, target_path, write_atomic
 from gha_fix.codemod.model import FileResult, RepoResult
 from gha_fix.codemod.repo import WORKFLOWS_DIR, origin_slug
@@ -62,24 +73,13 @@ class RepoState:
     clean: bool
 
 
-def _one_line(exc: Exception) -> str:
-    """The last meaningful line of a git error, without GitPython's framing."""
-    stderr = getattr(exc, "stderr", "") or ""
-    lines = [
-        line.strip().removeprefix("stderr:").strip(" '")
-        for line in str(stderr).splitlines()
-        if line.strip().strip("'")
-    ]
-    useful = [line for line in lines if not line.startswith("hint:")]
-    return (useful or [str(exc).splitlines()[0] if str(exc) else type(exc).__name__])[-1]
-
-
 def open_repo(root: Path) -> RepoState:
     """The repository at `root` if a commit can be made there, else GitError."""
     from git import InvalidGitRepositoryError, NoSuchPathError, Repo
 
     try:
         repo = Repo(root)
+        repo.git.update_environment(GIT_LITERAL_PATHSPECS="1")  # a path is a path, not a glob
     except (InvalidGitRepositoryError, NoSuchPathError):
         raise GitError(
             "not the root of a git repository (use --no-commit to write the files only)"
@@ -148,7 +148,7 @@ def commit_repo(
     except GitError as exc:
         return RepoResult(str(root), error=f"{root}: {exc}")
     except GitCommandError as exc:
-        return RepoResult(str(root), error=f"{root}: git: {_one_line(exc)}")
+        return RepoResult(str(root), error=f"{root}: git: {one_line(exc)}")
 
 
 def _process_and_commit(state: RepoState, root: Path, slug: str,
@@ -251,11 +251,6 @@ def _committed(state: RepoState, commit: str) -> int:
     return len([n for n in names.split("\0") if n])
 
 
-def _interrupted(exc: BaseException | None) -> bool:
-    """git (or its hook) was stopped by Ctrl-C."""
-    return getattr(exc, "status", None) in (-signal.SIGINT, 128 + signal.SIGINT)
-
-
 def _commit_clean(
     state: RepoState, result: RepoResult, root: Path, options: CommitOptions
 ) -> None:
@@ -271,8 +266,10 @@ def _commit_clean(
     saved = {p.target: SavedFile.of(root / p.target) for p in plan}
     with sigint_noted() as interrupted:
         failure: BaseException | None = None
+        switched = False
         try:
             git.switch("-C" if options.force else "-c", branch)
+            switched = True
             for planned in plan:
                 saved[planned.target].write(file_bytes(planned.file))
             git.add("--", *(p.target for p in plan))
@@ -286,7 +283,8 @@ def _commit_clean(
         except (GitCommandError, OSError) as exc:
             failure = exc
         if failure is not None or interrupted():
-            _undo_clean(state, branch, old, saved, failure, interrupted())
+            undo_clean(git, (state.head, state.branch), branch if switched else None, old,
+                       saved, (failure, interrupted()))
     for planned in plan:
         planned.file.written = True
     result.branch = branch
@@ -295,39 +293,6 @@ def _commit_clean(
         f"to it (`git switch {state.branch or '--detach ' + state.head[:12]}` goes back)"
     )
     _after_commit(state, result, branch, options)
-
-
-def _undo_clean(state: RepoState, branch: str, old: str, saved: dict[str, SavedFile],
-                failure: BaseException | None, interrupted: bool) -> NoReturn:
-    """Put back HEAD, the branch, the index entries and the files gha-fix wrote (only those:
-    what the user changed meanwhile stays), then raise the one-line GitError."""
-    from git import GitCommandError
-
-    git = state.repo.git
-    kept: list[str] = []
-    try:
-        if state.branch is None:
-            git.update_ref("--no-deref", "HEAD", state.head)
-        else:
-            git.symbolic_ref("HEAD", f"refs/heads/{state.branch}")
-        git.reset("-q", state.head, "--", *saved)
-        kept = [target for target, entry in saved.items() if not entry.restore()]
-        if old:
-            git.update_ref(f"refs/heads/{branch}", old)
-        elif branch_exists(state.repo, branch):
-            git.update_ref("-d", f"refs/heads/{branch}")
-    except (GitCommandError, OSError) as exc:
-        why = _one_line(exc) if isinstance(exc, GitCommandError) else str(exc)
-        raise GitError(f"the commit failed and undoing it failed too ({why}): check "
-                       "`git status` and `git branch`") from None
-    if interrupted or _interrupted(failure):
-        raise GitError("interrupted: your branch and files are as they were"
-                       + (f", except {', '.join(kept)} (edited meanwhile)" if kept else ""))
-    reason = _one_line(failure) if isinstance(failure, GitCommandError) else str(failure)
-    if kept:
-        raise GitError(f"commit failed: {reason}; {', '.join(kept)} changed meanwhile: left "
-                       "as it is, the rest as it was")
-    raise GitError(f"commit failed, nothing changed: {reason}")
 
 
 def _git_env(tmp: Path) -> dict[str, str]:
@@ -355,6 +320,8 @@ def _commit_dirty(
     state: RepoState, result: RepoResult, tmp: Path, options: CommitOptions
 ) -> None:
     """Build the commit from the temporary index; the user's tree, index and HEAD stay put."""
+    from git import GitCommandError
+
     work = tmp / "work"
     prepared = _prepare(state, result, options, work)
     if prepared is None:
@@ -375,14 +342,15 @@ def _commit_dirty(
     ref = f"refs/heads/{branch}"
     old = git.rev_parse("--verify", "--quiet", ref, with_exceptions=False)
     with sigint_noted() as interrupted:
-        # create-only unless --force: update-ref fails if the branch appeared in the meantime
-        git.update_ref("-m", "gha-fix: branch created", ref, commit, old or "0" * 40)
-        if interrupted():
-            if old:
-                git.update_ref(ref, old)
-            else:
-                git.update_ref("-d", ref)
-            raise GitError("interrupted: your branch and files are as they were")
+        try:
+            # create-only unless --force: fails if the branch appeared in the meantime
+            git.update_ref("-m", "gha-fix: branch created", ref, commit, old or "0" * 40)
+        except GitCommandError as exc:
+            if not killed_by_sigint(exc):
+                raise
+        if interrupted() or ref_value(git, ref) != commit:
+            put_back(git, ref, old, commit)
+            raise GitError(INTERRUPTED)
     result.branch = branch
     result.messages.append(
         f"your work tree has uncommitted changes: left as it was; committed "
@@ -410,7 +378,7 @@ def _after_commit(state: RepoState, result: RepoResult, branch: str, options: Co
                                 f"refs/heads/{branch}:refs/heads/{branch}")
         except GitCommandError as exc:
             result.error = (f"{result.root}: branch {branch} created, but the push to "
-                            f"{options.push} failed: {_one_line(exc)}")
+                            f"{options.push} failed: {one_line(exc)}")
             return
         result.messages.append(f"pushed {branch} to {options.push}; open a pull request with:")
     else:

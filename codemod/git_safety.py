@@ -1,6 +1,7 @@
 """What keeps a commit run from losing anything of the user's: one run at a time per repository
-(a lock file), Ctrl-C noted instead of raised while git runs, and the original bytes and mode
-of every file gha-fix writes, to put back exactly those files if the commit does not happen.
+(a lock file), Ctrl-C noted instead of raised while git runs, the original bytes and mode of
+every file gha-fix writes, and the undo of a clean-tree commit that does not happen (exactly
+those files, their index entries, HEAD and the branch; nothing else).
 """
 
 from __future__ import annotations
@@ -13,15 +14,37 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from gha_fix.codemod.io import write_atomic
 
+if TYPE_CHECKING:
+    from git import Git
+
 LOCK_NAME = "gha-fix.lock"
+INTERRUPTED = "interrupted: your branch and files are as they were"
 _STARTING = 10.0  # seconds: a lock file with no pid yet is a run that is starting, until then
 
 
 class GitError(Exception):
     """Why the commit could not be made, as one line."""
+
+
+def one_line(exc: Exception) -> str:
+    """The last meaningful line of a git error, without GitPython's framing."""
+    stderr = getattr(exc, "stderr", "") or ""
+    lines = [
+        line.strip().removeprefix("stderr:").strip(" '")
+        for line in str(stderr).splitlines()
+        if line.strip().strip("'")
+    ]
+    useful = [line for line in lines if not line.startswith("hint:")]
+    return (useful or [str(exc).splitlines()[0] if str(exc) else type(exc).__name__])[-1]
+
+
+def killed_by_sigint(exc: BaseException | None) -> bool:
+    """git (or the hook it ran) was stopped by Ctrl-C."""
+    return getattr(exc, "status", None) in (-signal.SIGINT, 128 + signal.SIGINT)
 
 
 def _alive(pid: int) -> bool:
@@ -70,7 +93,9 @@ def repo_lock(git_dir: Path) -> Iterator[None]:
     for _ in range(3):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
+        except OSError as exc:
+            if not isinstance(exc, FileExistsError):
+                raise GitError(f"cannot create the lock {path}: {exc.strerror}") from None
             pid = _holder(path)
             if pid != 0:
                 who = f" (pid {pid})" if pid else ""
@@ -148,3 +173,54 @@ def worktree_of(porcelain: str, branch: str) -> str | None:
         elif line == f"branch refs/heads/{branch}":
             return current
     return None
+
+
+def ref_value(git: Git, ref: str) -> str:
+    return git.rev_parse("--verify", "--quiet", ref, with_exceptions=False).strip()
+
+
+def put_back(git: Git, ref: str, old: str, made: str | None = None) -> None:
+    """`ref` back to `old` (deleted when it did not exist), if it moved (to `made`)."""
+    now = ref_value(git, ref)
+    if now == old or (made is not None and now != made):
+        return
+    if old:
+        git.update_ref(ref, old)
+    else:
+        git.update_ref("-d", ref)
+
+
+def undo_clean(git: Git, before: tuple[str, str | None], branch: str | None, old: str,
+               saved: dict[str, SavedFile], why: tuple[BaseException | None, bool]) -> NoReturn:
+    """Undo a clean-tree commit attempt, then raise its one-line GitError.
+
+    `before`: HEAD's commit and branch (None: detached); `branch`: the branch switched to
+    (None: not switched), `old` its previous commit; `saved`: the files written, by path;
+    `why`: the failure and whether Ctrl-C was pressed.  Only those files (unless changed
+    meanwhile), their index entries, HEAD and `branch` are put back: nothing else.
+    """
+    from git import GitCommandError
+
+    head, head_branch = before
+    failure, interrupted = why
+    try:
+        if branch is not None and head_branch is None:
+            git.update_ref("--no-deref", "HEAD", head)
+        elif branch is not None:
+            git.symbolic_ref("HEAD", f"refs/heads/{head_branch}")
+        git.reset("-q", head, "--", *saved)
+        kept = [target for target, entry in saved.items() if not entry.restore()]
+        if branch is not None:
+            put_back(git, f"refs/heads/{branch}", old)
+    except (GitCommandError, OSError) as exc:
+        reason = one_line(exc) if isinstance(exc, GitCommandError) else str(exc)
+        raise GitError(f"the commit failed and undoing it failed too ({reason}): check "
+                       "`git status` and `git branch`") from None
+    if interrupted or killed_by_sigint(failure):
+        edited = f", except {', '.join(kept)} (edited meanwhile)" if kept else ""
+        raise GitError(INTERRUPTED + edited)
+    reason = one_line(failure) if isinstance(failure, GitCommandError) else str(failure)
+    if kept:
+        raise GitError(f"commit failed: {reason}; {', '.join(kept)} changed meanwhile: left "
+                       "as it is, the rest as it was")
+    raise GitError(f"commit failed, nothing changed: {reason}")
