@@ -263,11 +263,12 @@ def _commit_clean(
     plan, branch, message = prepared
     git = state.repo.git
     old = git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}", with_exceptions=False)
-    saved = {p.target: SavedFile.of(root / p.target) for p in plan}
+    saved: dict[str, SavedFile] = {}
     with sigint_noted() as interrupted:
         failure: BaseException | None = None
         switched = False
         try:
+            saved.update((p.target, SavedFile.of(root / p.target)) for p in plan)
             git.switch("-C" if options.force else "-c", branch)
             switched = True
             for planned in plan:
@@ -309,9 +310,9 @@ def _process_head(
     """Run the fixes on HEAD's files, checked out into `tmp/work` via a temporary index."""
     git = state.repo.git
     env = _git_env(tmp)
-    git.read_tree(state.head, env=env)
     work = tmp / "work"
     work.mkdir()
+    git.read_tree(state.head, env=env)
     git.checkout_index("-a", "-f", f"--prefix={work}{os.sep}", env=env)
     return process(work)
 
@@ -329,26 +330,27 @@ def _commit_dirty(
     plan, branch, message = prepared
     git = state.repo.git
     env = _git_env(tmp)
-    for planned in plan:
-        # the bytes --no-commit would write, into the temporary checkout (not the user's
-        # tree: the file is not marked written); `git add` stores them as the clean-tree
-        # commit does (line endings: core.autocrlf, .gitattributes, the blob in the index)
-        write_atomic(work / planned.target, file_bytes(planned.file))
-    git.add("--", *(p.target for p in plan), env=env)
-    tree = git.write_tree(env=env)
-    (tmp / "message").write_text(message, encoding="utf-8")
-    sign = ["-S"] if _gpg_sign(state.repo) else []
-    commit = git.commit_tree(tree, "-p", state.head, *sign, "-F", str(tmp / "message"))
     ref = f"refs/heads/{branch}"
-    old = git.rev_parse("--verify", "--quiet", ref, with_exceptions=False)
+    old = ref_value(git, ref)
+    commit = ""
     with sigint_noted() as interrupted:
         try:
+            for planned in plan:
+                # the bytes --no-commit would write, into the temporary checkout (not the
+                # user's tree: the file is not marked written); `git add` stores them as the
+                # clean-tree commit does (core.autocrlf, .gitattributes, the blob in the index)
+                write_atomic(work / planned.target, file_bytes(planned.file))
+            git.add("--", *(p.target for p in plan), env=env)
+            tree = git.write_tree(env=env)
+            (tmp / "message").write_text(message, encoding="utf-8")
+            sign = ["-S"] if _gpg_sign(state.repo) else []
+            commit = git.commit_tree(tree, "-p", state.head, *sign, "-F", str(tmp / "message"))
             # create-only unless --force: fails if the branch appeared in the meantime
             git.update_ref("-m", "gha-fix: branch created", ref, commit, old or "0" * 40)
         except GitCommandError as exc:
-            if not killed_by_sigint(exc):
+            if not (interrupted() or killed_by_sigint(exc)):
                 raise
-        if interrupted() or ref_value(git, ref) != commit:
+        if interrupted() or not commit or ref_value(git, ref) != commit:
             put_back(git, ref, old, commit)
             raise GitError(INTERRUPTED)
     result.branch = branch

@@ -208,7 +208,8 @@ def undo_clean(git: Git, before: tuple[str, str | None], branch: str | None, old
             git.update_ref("--no-deref", "HEAD", head)
         elif branch is not None:
             git.symbolic_ref("HEAD", f"refs/heads/{head_branch}")
-        git.reset("-q", head, "--", *saved)
+        if saved:  # (with no path, `git reset` would reset the whole index)
+            git.reset("-q", head, "--", *saved)
         kept = [target for target, entry in saved.items() if not entry.restore()]
         if branch is not None:
             put_back(git, f"refs/heads/{branch}", old)

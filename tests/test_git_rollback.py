@@ -137,3 +137,22 @@ def test_a_written_file_changed_during_the_hook_is_kept_and_named(tmp_path: Path
     assert text.endswith("# mine\n") and "permissions:" in text  # the fix and the user's line
     assert head_branch(repo) == "main" and branches(repo) == ["main"]
     assert git(repo, "diff", "--cached") == ""
+
+
+def test_ctrl_c_while_a_dirty_tree_commit_is_signed(tmp_path: Path) -> None:
+    """Failed before the fix: Ctrl-C (here while gpg signs the commit) ended in "Aborted!"
+    with no word on the state (the dirty-tree mode runs no hook: gpg is what waits there)."""
+    repo = make_repo(tmp_path / "repo")
+    gpg = tmp_path / "gpg"
+    gpg.write_text("#!/bin/sh\nkill -INT 0\nsleep 1\nexit 1\n")
+    gpg.chmod(0o755)
+    git(repo, "config", "commit.gpgsign", "true")
+    git(repo, "config", "gpg.program", str(gpg))
+    write_files(repo, {"notes.txt": "mine\n"})
+    before, state = snapshot(repo), git_state(repo)
+    process = spawn("apply", str(repo))
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2, err
+    assert err.strip().splitlines()[-1] == (
+        f"{repo}: interrupted: your branch and files are as they were")
+    assert snapshot(repo) == before and git_state(repo) == state
