@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gha_fix.codemod.document import Document, DocumentError  # noqa: E402
-from gha_fix.codemod.repo import RepoContext, load_config  # noqa: E402
-from gha_fix.codemod.runner import RunOptions, process_repo, resolver_for  # noqa: E402
+from gha_fix.codemod.repo import RepoContext  # noqa: E402
+from gha_fix.codemod.runner import RunOptions, process_repo, read_config, resolver_for  # noqa: E402  # noqa: E402
 from gha_fix.transforms import REGISTRY  # noqa: E402
 from gha_fix.transforms.analysis import analyse_workflow  # noqa: E402
 
@@ -38,7 +38,7 @@ def understood(corpus: Path) -> None:
     reasons: Counter[str] = Counter()
     actions: Counter[str] = Counter()
     for repo_dir in sorted(p for p in corpus.iterdir() if (p / ".github/workflows").is_dir()):
-        repo = RepoContext(repo_dir, load_config(repo_dir))
+        repo = RepoContext(repo_dir, read_config(repo_dir, RunOptions()))
         repo.resolver = resolver_for(RunOptions(offline=True))  # cache + offline index
         for path in repo.workflow_files():
             try:

@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from gha_fix.codemod.bulk import DEFAULT_DEPTH, Mode
+from gha_fix.codemod.config import ConfigError
 from gha_fix.codemod.git import CommitOptions
 from gha_fix.codemod.model import RepoResult, Status
 from gha_fix.codemod.output import (
@@ -22,7 +23,6 @@ from gha_fix.codemod.output import (
     print_messages,
 )
 from gha_fix.codemod.paths import display_path
-from gha_fix.codemod.repo import ConfigError
 
 app = typer.Typer(
     add_completion=False,
@@ -248,7 +248,7 @@ def apply(
                    "--dry-run or --no-commit", err=True)
         raise typer.Exit(2)
     if secrets_file is not None:
-        from gha_fix.transforms.secrets import SecretsFileError, check_secrets_file
+        from gha_fix.codemod.secrets_file import SecretsFileError, check_secrets_file
 
         if len(paths or []) > 1 or repos_from is not None:
             typer.echo("gha-fix: --secrets-file takes one repository (names could clash)",
@@ -276,7 +276,11 @@ def apply(
             typer.echo(MASKED_NOTE, err=True)
     finish(results, report)
     if secrets_file is not None and results:
-        from gha_fix.transforms.secrets import SecretsFileError, secrets_mapping, write_secrets_file
+        from gha_fix.codemod.secrets_file import (
+            SecretsFileError,
+            secrets_mapping,
+            write_secrets_file,
+        )
 
         try:
             mapping = secrets_mapping(results)

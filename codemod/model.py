@@ -8,6 +8,7 @@ from typing import Any
 
 from gha_fix.codemod.document import YamlPath
 from gha_fix.codemod.operations import Operation
+from gha_fix.codemod.python_edit import PythonEdit
 
 
 class Safety(str, Enum):
@@ -65,15 +66,16 @@ class Note:
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
-@dataclass
-class FileEdit:
-    """A whole-file rewrite of a repository file that is not a workflow (a Python script),
-    returned by `Transform.run_repo`: the new text holds exactly the fixes it was allowed."""
+@dataclass(frozen=True)
+class FileFix:
+    """A fix to a repository file that is not a workflow (a Python script), from
+    `Transform.run_files`: `fix` is what is reported (its YAML `operations` are empty), `edits`
+    what the engine applies to the file, rendering and verifying them (`codemod/python_edit`)."""
 
     path: str  # relative to the repo root, with forward slashes
-    original: str
-    new: str
-    fixes: list[tuple[Fix, int]]  # each fix (operations empty) and its 1-based line
+    line: int  # 1-based, where the finding is
+    fix: Fix
+    edits: tuple[PythonEdit, ...]
 
 
 class Status(str, Enum):

@@ -14,13 +14,8 @@ if TYPE_CHECKING:
     from gha_fix.codemod.github_files import GitHubFiles
 
 WORKFLOWS_DIR = Path(".github/workflows")
-CONFIG_FILE = Path(".github/gha-fix.yml")
 ACTION_FILES = ("action.yml", "action.yaml")
 UNKNOWN_SLUG = "OWNER/REPO"
-
-
-class ConfigError(Exception):
-    """A bad `.github/gha-fix.yml`; the message is `path:line: reason`."""
 
 
 def is_repo_root(path: Path) -> bool:
@@ -71,7 +66,7 @@ class RepoContext:
             return False
         return True
 
-    def parse(self, rel: str) -> Document:
+    def read_document(self, rel: str) -> Document:
         """A YAML file of the repo, parsed once per run (transforms and the runner share it);
         raises DocumentError (also for a path outside the repo)."""
         if rel not in self._documents:
@@ -87,12 +82,12 @@ class RepoContext:
             raise found
         return found
 
-    def load(self, rel: str) -> Document | None:
+    def find_document(self, rel: str) -> Document | None:
         """A YAML file of the repo (an action.yml, a reusable workflow) or None if unusable."""
         if not (self.root / rel).is_file():
             return None
         try:
-            return self.parse(rel)
+            return self.read_document(rel)
         except DocumentError:
             return None
 
@@ -102,7 +97,7 @@ class RepoContext:
         if folder.startswith(".."):
             return None
         for name in ACTION_FILES:
-            doc = self.load(f"{folder}/{name}" if folder != "." else name)
+            doc = self.find_document(f"{folder}/{name}" if folder != "." else name)
             if doc is not None:
                 return doc
         return None
@@ -110,7 +105,7 @@ class RepoContext:
     def local_workflow(self, uses: str) -> Document | None:
         """A local reusable workflow (`jobs.<id>.uses: ./.github/workflows/x.yml`)."""
         rel = os.path.normpath(uses.split("@")[0].removeprefix("./")).replace(os.sep, "/")
-        return None if rel.startswith("..") else self.load(rel)
+        return None if rel.startswith("..") else self.find_document(rel)
 
 
 def origin_slug(root: Path) -> str:
@@ -132,25 +127,3 @@ def slug_of_url(url: str) -> str:
     credentials before the host), else UNKNOWN_SLUG."""
     match = re.search(r"[:/]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?\Z", url)
     return f"{match.group(1)}/{match.group(2)}" if match else UNKNOWN_SLUG
-
-
-def load_config(root: Path, override: Path | None = None) -> dict[str, Any]:
-    """The repo's `.github/gha-fix.yml` (or `override`), or {} when there is none."""
-    path = override if override is not None else root / CONFIG_FILE
-    if not path.is_file():
-        if override is not None:
-            raise ConfigError(f"{path}:0: config file not found")
-        return {}
-    shown = str(path) if override is not None else CONFIG_FILE.as_posix()
-    try:
-        doc = Document.from_file(path, shown)
-    except DocumentError as exc:
-        raise ConfigError(f"{shown}:{exc.line}: {exc.reason}") from None
-    config = doc.data
-    for key in ("select", "ignore"):
-        value = config.get(key)
-        if isinstance(value, str):
-            config[key] = [v.strip() for v in value.split(",") if v.strip()]
-        elif value is not None and not isinstance(value, list):
-            raise ConfigError(f"{shown}:{doc.line_of((key,))}: {key} must be a list of ids")
-    return config

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gha_fix.codemod.config import ConfigError, load_config
 from gha_fix.codemod.document import Document, DocumentError
 from gha_fix.codemod.io import write_result
 from gha_fix.codemod.model import (
+    FileFix,
     FileResult,
     Fix,
     FixResult,
@@ -22,7 +24,7 @@ from gha_fix.codemod.model import (
     Safety,
     Status,
 )
-from gha_fix.codemod.repo import ConfigError, RepoContext, load_config, origin_slug, relative
+from gha_fix.codemod.repo import RepoContext, origin_slug, relative
 from gha_fix.codemod.transform import Transform
 from gha_fix.codemod.verify import apply_fixes
 
@@ -177,8 +179,22 @@ def original_lines(original: str, current: str) -> Callable[[int], int]:
     return to_original
 
 
-def select_transforms(config: dict, options: RunOptions) -> list[Transform]:
+def registry() -> dict[str, type[Transform]]:
+    """The transforms by id, in run order (imported on first use: `--help` does not pay)."""
     from gha_fix.transforms import REGISTRY
+
+    return REGISTRY
+
+
+def read_config(root: Path, options: RunOptions) -> dict:
+    """The repository's configuration, validated against the engine's and every transform's
+    option schema (ConfigError: one `path:line: reason` line per problem)."""
+    schemas = {i: cls.options_schema() for i, cls in registry().items()}
+    return load_config(root, schemas, options.config)
+
+
+def select_transforms(config: dict, options: RunOptions) -> list[Transform]:
+    REGISTRY = registry()
 
     selected = list(options.select or config.get("select") or REGISTRY)
     ignored = set(options.ignore or ()) | set(config.get("ignore") or ())
@@ -201,12 +217,12 @@ def process_repo(
     `slug` is OWNER/REPO (default: from `root`'s `origin` remote)."""
     result = RepoResult(str(root))
     try:
-        config = load_config(root, options.config)
+        config = read_config(root, options)
         chosen = list(transforms) if transforms is not None else select_transforms(config, options)
     except ConfigError as exc:
         result.error = str(exc)
         return result
-    unsafe = options.unsafe_fixes or bool(config.get("unsafe-fixes"))
+    unsafe = options.unsafe_fixes or config.get("unsafe-fixes") is True
     if unsafe != options.unsafe_fixes:
         options = RunOptions(**{**options.__dict__, "unsafe_fixes": unsafe})
     repo = RepoContext(root, config, slug=slug or origin_slug(root),
@@ -218,7 +234,7 @@ def process_repo(
             result.files.append(FileResult(shown, error=error))
             continue
         try:
-            doc = repo.parse(shown)  # shared with transforms that read other workflows
+            doc = repo.read_document(shown)  # shared with transforms that read other workflows
         except DocumentError as exc:
             result.files.append(FileResult(shown, error=f"{shown}:{exc.line}: {exc.reason}"))
             continue
@@ -234,32 +250,58 @@ def process_repo(
 def process_other_files(
     repo: RepoContext, transforms: Sequence[Transform], options: RunOptions, done: RepoResult
 ) -> list[FileResult]:
-    """The whole-file edits of `Transform.run_repo` (files other than workflows)."""
-
-    def allowed(fix: Fix) -> bool:
-        return fix.safety is Safety.SAFE or options.unsafe_fixes
-
+    """The fixes of `Transform.run_files` (files other than workflows): each file's due fixes
+    applied together, rendered and verified by `python_edit` (a fix that does not verify is
+    dropped alone), written through `write_result`."""
     results: list[FileResult] = []
     taken = {f.path for f in done.files}
     for transform in transforms:
         try:
-            edits = list(transform.run_repo(repo, allowed))
+            fixes = list(transform.run_files(repo))
         except Exception as exc:  # as in process_document: the text could hold a value
             done.error = done.error or (f"{repo.root}:0: internal error in transform "
                                         f"{transform.id} ({type(exc).__name__}); other files "
                                         "left as is")
             continue
-        for edit in edits:
-            result = FileResult(edit.path, original=edit.original, new=edit.new)
-            for fix, line in edit.fixes:
-                status = Status.APPLIED if allowed(fix) else Status.HELD_BACK
-                result.fixes.append(FixResult(fix, status, line))
-            if edit.path in taken:  # another transform already rewrote it: keep it simple
-                result.new = result.original
-                result.fixes = [FixResult(r.fix, Status.FAILED, r.line, "file already edited")
-                                for r in result.fixes]
-            taken.add(edit.path)
-            if options.write and (note := write_result(repo.root, result)):
+        by_path: dict[str, list[FileFix]] = {}
+        for file_fix in fixes:
+            by_path.setdefault(file_fix.path, []).append(file_fix)
+        for path, file_fixes in by_path.items():
+            result = _apply_file_fixes(repo, path, file_fixes, options, path in taken)
+            taken.add(path)
+            if options.write and result.error is None and (
+                    note := write_result(repo.root, result)):
                 done.messages.append(note)
             results.append(result)
     return results
+
+
+def _apply_file_fixes(repo: RepoContext, path: str, fixes: list[FileFix], options: RunOptions,
+                      taken: bool) -> FileResult:
+    """One file's fixes: held back (unsafe), failed (the file was already edited, or the edit
+    did not verify) or applied."""
+    from gha_fix.codemod.python_edit import apply_python_fixes
+
+    try:
+        source = (repo.root / path).read_text(encoding="utf-8")
+    except OSError as exc:
+        return FileResult(path, error=f"{path}:0: cannot read: {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        return FileResult(path, error=f"{path}:0: cannot read: not UTF-8")
+    result = FileResult(path, original=source, new=source)
+    due = [i for i, item in enumerate(fixes)
+           if not taken and (item.fix.safety is Safety.SAFE or options.unsafe_fixes)]
+    failed: dict[int, str] = {}
+    if due:
+        result.new, dropped = apply_python_fixes(source, [fixes[i].edits for i in due], path)
+        failed = {due[k]: reason for k, reason in dropped.items()}
+    for index, item in enumerate(fixes):
+        status, reason = Status.APPLIED, ""
+        if taken:  # another transform already rewrote it: keep it simple
+            status, reason = Status.FAILED, "file already edited"
+        elif index in failed:
+            status, reason = Status.FAILED, failed[index]
+        elif index not in due:
+            status = Status.HELD_BACK
+        result.fixes.append(FixResult(item.fix, status, item.line, reason))
+    return result

@@ -107,7 +107,9 @@ def test_bulk_check_with_one_broken_repo(fleet: Path, tmp_path: Path) -> None:
     data = json.loads(report.read_text())
     repos = {Path(r["root"]).relative_to(fleet).as_posix(): r for r in data["repos"]}
     assert set(repos) == {"alpha", "delta", "gamma", "plain", "team/beta"}
-    assert repos["gamma"]["errors"] == ["unknown transform id: nope (see `gha-fix transforms`)"]
+    assert repos["gamma"]["errors"] == [
+        ".github/gha-fix.yml:1: select.0: expected one of boom-test, perms-test, secrets-test, "
+        "unknown-test, got 'nope'"]
     assert repos["delta"]["errors"] == [
         ".github/workflows/boom.yml:0: internal error in transform boom-test (RuntimeError); "
         "this file was left as is"

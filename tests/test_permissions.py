@@ -77,18 +77,27 @@ def test_gh_table_has_the_documented_commands() -> None:
     assert gh["secret set"] == "unknown"
 
 
-def test_repository_default_must_be_a_known_setting(tmp_path: Path) -> None:
-    """A misspelt `repository_default` is said, and changes nothing."""
+def test_a_bad_config_stops_the_repository_with_every_problem(tmp_path: Path) -> None:
+    """A misspelt `repository_default`, a misspelt scope and `unsafe-fixes: no` are each an
+    error at its line; nothing is written (before: the scope typo made the job need nothing,
+    and `no` turned unsafe fixes on)."""
     from gha_fix.codemod.runner import RunOptions, process_repo
-    from gha_fix.transforms.permissions import Permissions
 
     workflow = tmp_path / ".github/workflows/ci.yml"
     workflow.parent.mkdir(parents=True)
-    workflow.write_text("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
-                        "      - uses: some-org/unknown@v1\n")
-    transform = Permissions({"repository_default": "restrictd"})
-    result = process_repo(tmp_path, RunOptions(), [transform])
-    notes = [n.note.message for f in result.files for n in f.notes]
-    assert any("repository_default must be restricted or permissive, not 'restrictd'" in n
-               for n in notes)
-    assert not any(f.changed for f in result.files)
+    text = ("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
+            "      - run: make release\n")
+    workflow.write_text(text)
+    (tmp_path / ".github/gha-fix.yml").write_text(
+        "unsafe-fixes: no\npermissions:\n  repository_default: restrictd\n"
+        "  commands:\n    make release: {content: write}\n")
+    result = process_repo(tmp_path, RunOptions(write=True))
+    assert result.error is not None
+    lines = result.error.splitlines()
+    assert [line.split(":")[:2] for line in lines] == [
+        [".github/gha-fix.yml", "1"], [".github/gha-fix.yml", "3"],
+        [".github/gha-fix.yml", "5"]]
+    assert "unsafe-fixes: expected boolean, got 'no'" in lines[0]
+    assert "repository_default: expected one of restricted, permissive" in lines[1]
+    assert "make release.content: key expected one of" in lines[2]
+    assert result.files == [] and workflow.read_text() == text

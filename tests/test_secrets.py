@@ -23,18 +23,11 @@ from gha_fix.codemod.document import Document
 from gha_fix.codemod.model import Safety, Status
 from gha_fix.codemod.repo import origin_slug
 from gha_fix.codemod.runner import RunOptions, process_repo
+from gha_fix.codemod.secrets_file import SecretsFileError, secrets_mapping, write_secrets_file
 from gha_fix.transforms import REGISTRY
-from gha_fix.transforms.secrets import (
-    Secrets,
-    SecretsFileError,
-    known_tokens,
-    name_based,
-    rules_in,
-    secrets_mapping,
-    service_values,
-    table,
-    write_secrets_file,
-)
+from gha_fix.transforms.secrets import SecretsTransform
+from gha_fix.transforms.secrets.detect import known_tokens, name_based, rules_in, table
+from gha_fix.transforms.secrets.scan import service_values
 
 F = "FAKE"
 # rule id → (fake value, key the value must sit under, or None)
@@ -100,7 +93,7 @@ def make_repo(tmp_path: Path, workflow: str, files: dict[str, str] | None = None
 
 
 def apply(repo: Path, unsafe: bool = False):
-    result = process_repo(repo, RunOptions(write=True, unsafe_fixes=unsafe), [Secrets()])
+    result = process_repo(repo, RunOptions(write=True, unsafe_fixes=unsafe), [SecretsTransform()])
     assert result.errors == []
     return result
 
@@ -360,6 +353,32 @@ def test_python_unsafe_and_partial(tmp_path: Path) -> None:
     assert env == {"GH_PAT": "${{ secrets.GH_PAT }}", "PASSWORD": "${{ secrets.PASSWORD }}"}
 
 
+def test_python_fix_that_does_not_verify_is_dropped(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine renders and verifies each Python fix: one that would break the file (a read
+    inside an implicit concatenation) fails alone, with its reason; a rendering that would
+    change anything else drops every fix and leaves the file as it is."""
+    from gha_fix.codemod import python_edit
+
+    source = f'import os\n\nURL = "x" "{GHP}"  # keep\nNPM = "{NPM}"\n'
+    workflow = ("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - run: python tools/x.py\n")
+    repo = make_repo(tmp_path, workflow, {"tools/x.py": source})
+    [script] = [f for f in apply(repo).files if f.path == "tools/x.py"]
+    assert [(r.status, GHP in r.fix.secrets) for r in script.fixes] == [
+        (Status.FAILED, True), (Status.APPLIED, False)]
+    assert "does not parse" in script.fixes[0].reason and GHP not in script.fixes[0].reason
+    assert (repo / "tools/x.py").read_text() == source.replace(f'"{NPM}"',
+                                                                'os.environ["NPM"]')
+    repo = make_repo(tmp_path / "again", workflow, {"tools/x.py": source})
+    splice = python_edit._splice
+    monkeypatch.setattr(python_edit, "_splice",
+                        lambda *args: splice(*args).replace("# keep", "# kept"))
+    [script] = [f for f in apply(repo).files if f.path == "tools/x.py"]
+    assert {r.status for r in script.fixes} == {Status.FAILED} and not script.changed
+    assert (repo / "tools/x.py").read_text() == source
+
+
 @pytest.mark.parametrize(("source", "parsed"), [
     ('import os\n\nTOKENS = ("GH_TOKEN", "GITHUB_TOKEN")\nprint("CHANGELOG.md")\n', False),
     ('x = 1\nAPI_KEY = "{pw}"\n', True),
@@ -370,10 +389,10 @@ def test_python_unsafe_and_partial(tmp_path: Path) -> None:
 def test_python_files_worth_parsing(source: str, parsed: bool) -> None:
     """libcst (slow to import and run) only sees a file that may hold a credential, and never
     misses one the name rule would find."""
-    from gha_fix.transforms.secrets import _worth_parsing, python_hits
+    from gha_fix.transforms.secrets.python import python_hits, worth_parsing
 
     text = source.format(pw=PASSWORD)
-    assert _worth_parsing(text) is parsed
+    assert worth_parsing(text) is parsed
     assert bool(python_hits(text)) is parsed
 
 
@@ -450,7 +469,7 @@ def test_no_value_in_any_output_channel(tmp_path: Path) -> None:
 # --- the secrets file -------------------------------------------------------------------------
 def test_secrets_file(tmp_path: Path) -> None:
     repo, _ = leak_repo(tmp_path)
-    result = process_repo(repo, RunOptions(write=False), [Secrets()])
+    result = process_repo(repo, RunOptions(write=False), [SecretsTransform()])
     mapping = secrets_mapping([result])
     assert mapping["V0"] == GHP and mapping["DOCKERHUB_TOKEN"] == FAKES["dockerhub-pat"][0]
     assert "ADMIN_PASSWORD" not in mapping  # held back
@@ -475,7 +494,7 @@ def test_secrets_file(tmp_path: Path) -> None:
 def test_corpus_has_no_safe_replacements() -> None:
     safe, name_hits = [], []
     for root in corpus_repos():
-        result = process_repo(root, RunOptions(write=False), [Secrets()])
+        result = process_repo(root, RunOptions(write=False), [SecretsTransform()])
         assert result.errors == []
         for file in result.files:
             for r in file.fixes:

@@ -85,3 +85,15 @@ def check_shape(data: Any, spec: dict[str, Any], name: str) -> None:
     missing = [k for k in spec.get("required", ()) if isinstance(data, dict) and k not in data]
     if missing:
         raise KnowledgeFileError(f"knowledge file {name}: missing top-level keys {missing}")
+
+
+@cache
+def options_schema(transform_id: str) -> dict[str, Any]:
+    """The JSON Schema of a transform's section of `.github/gha-fix.yml`
+    (`transforms/data/options/<id>.schema.json`)."""
+    path = data_dir().joinpath("options", f"{transform_id}.schema.json")
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:
+        raise KnowledgeFileError(f"the options schema of {transform_id} cannot be read ({exc}):"
+                                 " the installation of gha-fix is broken") from None

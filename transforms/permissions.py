@@ -31,7 +31,7 @@ Options (`permissions:` in .github/gha-fix.yml): `comments: false` drops the "wh
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gha_fix.codemod.document import Document, YamlPath
@@ -50,6 +50,7 @@ from gha_fix.transforms.analysis import (
     analyse_workflow,
     repo_knowledge,
 )
+from gha_fix.transforms.knowledge_files import options_schema
 from gha_fix.transforms.lib.workflow import trigger_events
 
 TOP_BEFORE = ("env", "defaults", "concurrency", "jobs")
@@ -116,6 +117,12 @@ class Permissions(Transform):
     summary = "minimal GITHUB_TOKEN permissions per job, computed from what its steps do"
     fix_safety = "safe (scopes are removed only from jobs whose every step is understood)"
 
+    @classmethod
+    def options_schema(cls) -> Mapping[str, Any]:
+        """transforms/data/options/permissions.schema.json (scopes, levels, the repository
+        default, the repository's own actions and commands)."""
+        return options_schema("permissions")
+
     def run(self, doc: Document, repo: RepoContext) -> Iterable[Fix | Note]:
         data = doc.data
         jobs = data.get("jobs")
@@ -134,10 +141,7 @@ class Permissions(Transform):
         top_grant = granted(top)
         # what jobs get with no block anywhere: the repository's setting, unknown to gha-fix
         # unless the config says it (`repository_default: restricted`)
-        setting = self.options.get("repository_default")
-        if setting not in (None, "restricted", "permissive"):
-            yield Note(self.id, (), f"permissions: repository_default must be restricted or "
-                       f"permissive, not {setting!r}: ignored")
+        setting = self.options.get("repository_default")  # checked by the options schema
         default = RESTRICTED if setting == "restricted" else None
         source = top if top is not None else default
         # jobs that are not understood keep that grant in blocks of their own (the same

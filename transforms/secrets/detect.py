@@ -1,0 +1,209 @@
+"""What counts as a credential: the rule table (known token formats, `data/secret_rules.yml`),
+name-based detection (a secret-sounding key holding a literal, high-entropy value) and the
+checks on a secret's NAME.  Pure functions of strings: no workflow, no file."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+
+from gha_fix.transforms.knowledge_files import load
+from gha_fix.transforms.patterns import min_width, required_literal
+
+EXPR = "${{"  # starts a GitHub expression: never a literal credential
+_VALID_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+# --- the rule table ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    regex: re.Pattern[str]
+    secret: str
+    keys: re.Pattern[str] | None
+    literal: str = ""  # text every match starts with ("ghp_"): a cheap test before the regex
+    core: re.Pattern[str] | None = None  # the regex without its edges: faster over a whole file
+    required: str = ""  # the longest text every match contains ("Q~", ".atlasv1.")
+
+
+def literal_prefix(regex: str) -> str:
+    """The plain characters a regex starts with (`ghp_[A-Z]...` → `ghp_`), or ''."""
+    match = re.match(r"[A-Za-z0-9_~:/-]+", regex)
+    literal = match.group() if match else ""
+    # a quantifier applies to the last character: it is not certain to be there
+    return literal[:-1] if literal and regex[len(literal):][:1] in ("?", "*", "{") else literal
+
+
+@dataclass(frozen=True)
+class Table:
+    rules: tuple[Rule, ...]
+    keys: re.Pattern[str]
+    not_keys: re.Pattern[str]
+    placeholders: frozenset[str]
+    placeholder_regex: re.Pattern[str]
+    not_values: re.Pattern[str]
+    min_length: int
+    min_entropy: float
+    min_classes: int
+    action_inputs: dict[str, dict[str, str]]
+    any_keys: re.Pattern[str] | None = None  # the keys of every key-bound rule, in one regex
+    any_literal: re.Pattern[str] | None = None  # every rule's literal prefix, in one regex
+    shortest: int = 0  # no rule matches fewer characters: shorter strings are skipped
+
+    @cached_property
+    def keyed(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.keys is not None)
+
+    @cached_property
+    def prefixed(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.keys is None and r.literal)
+
+    @cached_property
+    def bare(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.keys is None and not r.literal)
+
+
+@lru_cache(maxsize=1)
+def table() -> Table:
+    data = load("secret_rules.yml")
+    rules = []
+    for raw in data["rules"]:
+        keys = re.compile(raw["keys"]) if raw.get("keys") else None
+        # a key-bound rule (no distinctive prefix) must match the whole value
+        pattern = raw["regex"] if keys else rf"(?<![A-Za-z0-9_])(?:{raw['regex']})(?![A-Za-z0-9_])"
+        rules.append(Rule(raw["id"], raw["name"], re.compile(pattern), raw["secret"], keys,
+                          "" if keys else literal_prefix(raw["regex"]), re.compile(raw["regex"]),
+                          required_literal(raw["regex"])))
+    nb = data["name_based"]
+    return Table(
+        tuple(rules), re.compile(nb["keys"]), re.compile(nb["not_keys"]),
+        frozenset(p.lower() for p in nb["placeholders"]), re.compile(nb["placeholder_regex"]),
+        re.compile(nb["not_values"]),
+        int(nb["min_length"]), float(nb["min_entropy"]), int(nb["min_classes"]),
+        {k.lower(): dict(v or {}) for k, v in data["action_inputs"].items()},
+        re.compile("|".join(f"(?:{r.keys.pattern.removeprefix('(?i)')})"
+                            for r in rules if r.keys is not None), re.IGNORECASE),
+        re.compile("|".join(re.escape(r.literal) for r in rules if r.literal) or r"(?!)"),
+        min(min_width(r.regex.pattern) for r in rules),
+    )
+
+
+@lru_cache(maxsize=4096)  # the same few hundred keys, over and over
+def normalize_key(key: str) -> str:
+    """`apiToken`, `api-token`, `api.token` → `API_TOKEN`."""
+    key = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)
+    return re.sub(r"[^A-Za-z0-9]+", "_", key).strip("_").upper()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A secret inside a string: its span, the value and why it is one."""
+
+    start: int
+    end: int
+    value: str
+    label: str  # the token type, or the name-based reason
+    type_name: str  # the secret name the token type suggests
+    safe: bool  # known format (safe fix) or name-based (unsafe)
+
+
+def known_tokens(text: str, key: str | None = None,
+                 unkeyed: Sequence[Rule] | None = None) -> list[Hit]:
+    """Known-format credentials in `text`, left to right, without overlaps.
+
+    `unkeyed`: the rules without a key worth trying, when the caller knows (see `rules_in`)."""
+    found: list[Hit] = []
+    rules = table()
+    if len(text) < rules.shortest:
+        return found
+    norm = normalize_key(key) if key else ""
+    if unkeyed is not None:
+        if not unkeyed and not norm:
+            return found
+        candidates = [r for r in unkeyed if not r.literal or r.literal in text]
+    else:
+        candidates = list(rules.bare)  # rules with neither a literal prefix nor a key
+        if rules.any_literal is None or rules.any_literal.search(text) is not None:
+            candidates += [r for r in rules.prefixed if r.literal in text]
+    if norm and (rules.any_keys is None or rules.any_keys.search(norm) is not None):
+        stripped = text.strip()
+        for rule in rules.keyed:
+            if rule.keys is not None and rule.keys.search(norm) and rule.regex.fullmatch(stripped):
+                start = text.index(stripped)
+                found.append(Hit(start, start + len(stripped), stripped, rule.name,
+                                 rule.secret, True))
+    for rule in candidates:
+        for m in rule.regex.finditer(text):
+            found.append(Hit(m.start(), m.end(), m.group(), rule.name, rule.secret, True))
+    if not found:
+        return found
+    found.sort(key=lambda h: (h.start, -(h.end - h.start)))
+    out: list[Hit] = []
+    for hit in found:
+        if not out or hit.start >= out[-1].end:
+            out.append(hit)
+    return out
+
+
+def rules_in(text: str) -> list[Rule]:
+    """The rules without a key that match somewhere in `text`: given the strings of a file
+    joined, the only ones worth trying on each string (a match in a string is one in the
+    whole, since the rules' edges are lookarounds that a line break satisfies)."""
+    rules = table()
+    return [r for r in (*rules.prefixed, *rules.bare)
+            if r.required in text and (r.core or r.regex).search(text)]
+
+
+def entropy(text: str) -> float:
+    counts = Counter(text)
+    return -sum(c / len(text) * math.log2(c / len(text)) for c in counts.values())
+
+
+def _classes(text: str) -> int:
+    return sum(any(f(c) for c in text) for f in (
+        str.islower, str.isupper, str.isdigit, lambda c: not c.isalnum()))
+
+
+_NUMBER = re.compile(r"[-+]?[0-9][0-9_.,]*\Z")
+_REFERENCE = re.compile(r"\$\{?[A-Za-z_]|\$\(|%[A-Za-z_]\w*%|\benv\.|\bsecrets\.|\bvars\.")
+_PATHLIKE = re.compile(r"(\.{0,2}/|~/|[A-Za-z]:\\)")
+
+
+def name_based(key: str, value: str, test_values: Iterable[str] = ()) -> str | None:
+    """The reason a literal under a secret-sounding key looks like a credential, or None."""
+    t = table()
+    norm = normalize_key(key)
+    if not norm or not t.keys.search(norm) or t.not_keys.search(norm):
+        return None
+    if not value or value != value.strip() or any(ch.isspace() for ch in value):
+        return None
+    bare = value.strip("<>[]{}*\"'")
+    if (EXPR in value or _REFERENCE.search(value) or "://" in value or _NUMBER.match(value)
+            or _PATHLIKE.match(value) or bare.lower() in t.placeholders
+            or t.placeholder_regex.match(value) or t.not_values.match(value)
+            or value in test_values):
+        return None
+    if len(value) < t.min_length or _classes(value) < t.min_classes:
+        return None
+    bits = entropy(value)
+    if bits < t.min_entropy:
+        return None
+    return f"{key} holds a literal of {len(value)} chars, entropy {bits:.1f} bits/char"
+
+
+def name_hit(key: str, value: str, start: int = 0, tests: Iterable[str] = ()) -> Hit | None:
+    reason = name_based(key, value, tests)
+    if reason is None:
+        return None
+    return Hit(start, start + len(value), value, f"possible credential ({reason})",
+               normalize_key(key), False)
+
+
+def valid_name(name: str) -> bool:
+    return bool(_VALID_NAME.match(name)) and not name.upper().startswith("GITHUB_")
+
