@@ -257,8 +257,8 @@ def process_repo(
             result.files.append(FileResult(shown, error=f"{shown}:{exc.line}: {exc.reason}"))
             continue
         file_result = process_document(doc, chosen, repo, options)
-        if options.write:
-            write_result(path, file_result)
+        if options.write and (note := write_result(root, file_result)):
+            result.messages.append(note)
         result.files.append(file_result)
     result.files += process_other_files(repo, chosen, options, result)
     result.messages += repo.warnings
@@ -287,8 +287,9 @@ def process_other_files(
         for path, file_fixes in by_path.items():
             result = _apply_file_fixes(repo, path, file_fixes, options, path in taken)
             taken.add(path)
-            if options.write and result.error is None:
-                write_result(repo.root / path, result)
+            if options.write and result.error is None and (
+                    note := write_result(repo.root, result)):
+                done.messages.append(note)
             results.append(result)
     return results
 
