@@ -55,7 +55,7 @@ def _secret(finding: Finding, located: Located | None) -> str | None:
         return None
     if located and located.secrets:
         return located.secrets[0]
-    return finding.token_name if finding.token_via == "env" else None
+    return finding.token_env or None
 
 
 def _diagnosis(finding: Finding, located: Located | None) -> Diagnosis:

@@ -33,7 +33,7 @@ class Finding:
     scopes: Scopes = field(default_factory=Scopes)
     failing: LogLine | None = None  # the first failure line: its job, step and header
     token_name: str = ""  # the step's input or env variable that held the token
-    token_via: str = ""  # "input" | "env"
+    token_env: str = ""  # the step's env variable shown masked (`GH_TOKEN: ***`), if any
     extracted: dict[str, str] = field(default_factory=dict)  # org, host, path, repository
 
 
@@ -92,10 +92,11 @@ def _token(finding: Finding, section: list[LogLine], details: list[Match]) -> No
         if stripped in ("with:", "env:"):
             block = stripped[:-1]
         match = by_line.get(line.number)
-        if match is not None:
-            finding.token_name = match.groups["token_name"]
-            finding.token_via = "input" if block == "with" else "env"
-            return
+        if match is None:
+            continue
+        finding.token_name = finding.token_name or match.groups["token_name"]
+        if block == "env" and not finding.token_env:
+            finding.token_env = match.groups["token_name"]
 
 
 def _unique(lines: list[LogLine]) -> list[LogLine]:

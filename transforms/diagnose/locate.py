@@ -76,9 +76,10 @@ def locate(repo: Path, job: str, step: str, header: str) -> Located | None:
 def _job_matches(job_id: str, body: dict[str, Any], shown: str) -> bool:
     base = _MATRIX.sub("", shown).strip()
     name = str(body.get("name", "")).strip()
-    name_base = _MATRIX.sub("", name) if "${{" in name else name
-    return shown in (job_id, name) or base in (job_id, name_base) or \
-        bool(name_base) and "${{" in name and base.startswith(name_base.split("${{")[0].strip())
+    if shown in (job_id, name) or base in (job_id, name):
+        return True
+    prefix = name.split("${{")[0].strip()  # `name: Build ${{ matrix.os }}`
+    return "${{" in name and bool(prefix) and shown.startswith(prefix)
 
 
 def _step_index(steps: Any, step: str, header: str) -> int | None:

@@ -59,12 +59,20 @@ def table() -> Table:
 
 
 def matches(lines: Iterable[LogLine], signatures: Iterable[Signature]) -> list[Match]:
-    """Every (line, signature) that matches, in line order."""
+    """Every (line, signature) that matches, in line order.  A text the terminal wrapped onto
+    the next line (`... a GitHub App` / `to create or update workflow ...`) matches the first
+    line joined with the next."""
     found: list[Match] = []
     signatures = tuple(signatures)
-    for line in lines:
+    lines = list(lines)
+    for index, line in enumerate(lines):
+        joined = f"{line.text.rstrip()} {lines[index + 1].text.strip()}" \
+            if index + 1 < len(lines) else ""
         for signature in signatures:
             hit = signature.regex.search(line.text)
+            if hit is None and joined and signature.kind == "failure":
+                hit = signature.regex.search(joined)
+                hit = hit if hit is not None and hit.end() > len(line.text.rstrip()) else None
             if hit is not None:
                 groups = {k: v for k, v in hit.groupdict().items() if v}
                 found.append(Match(signature, line, groups))
