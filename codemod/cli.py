@@ -361,6 +361,10 @@ def diagnose(
     """Say why a run failed (which known cause, the evidence, the fix) from its log."""
     from gha_fix.transforms.diagnose import LogError, diagnose, read_log, text_lines, to_json
 
+    if repo is None and (Path(".github") / "workflows").is_dir():
+        repo = Path(".")
+    elif repo is not None and not (repo / ".github" / "workflows").is_dir():
+        _fail(f"--repo {display_path(repo)}: no .github/workflows/ there")
     try:
         data = sys.stdin.buffer.read() if log_file == "-" else Path(log_file).read_bytes()
         lines = read_log(data, log_file)
@@ -368,10 +372,6 @@ def diagnose(
         _fail(f"{log_file}: {exc.strerror or exc}")
     except LogError as exc:
         _fail(f"{log_file}: {exc}")
-    if repo is None and (Path(".github") / "workflows").is_dir():
-        repo = Path(".")
-    elif repo is not None and not (repo / ".github" / "workflows").is_dir():
-        _fail(f"--repo {display_path(repo)}: no .github/workflows/ there")
     result = diagnose(lines, repo)
     if output_format is Format.json:
         typer.echo(to_json(result))

@@ -72,7 +72,8 @@ def matches(lines: Iterable[LogLine], signatures: Iterable[Signature]) -> list[M
             hit = signature.regex.search(line.text)
             if hit is None and joined and signature.kind == "failure":
                 hit = signature.regex.search(joined)
-                hit = hit if hit is not None and hit.end() > len(line.text.rstrip()) else None
+                width = len(line.text.rstrip())
+                hit = hit if hit is not None and hit.start() < width < hit.end() else None
             if hit is not None:
                 groups = {k: v for k, v in hit.groupdict().items() if v}
                 found.append(Match(signature, line, groups))
