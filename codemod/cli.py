@@ -359,6 +359,45 @@ def check(
     raise typer.Exit(2 if any(r.errors for r in results) else 1 if due else 0)
 
 
+@app.command(
+    epilog="Examples:\n\n  gh run view 123 --log-failed | gha-fix diagnose -\n\n"
+    "  gha-fix diagnose --repo . --format json logs_123.zip"
+)
+def diagnose(
+    log_file: Annotated[str, typer.Argument(help="The log: `gh run view --log-failed` output, "
+                                             "a step's log from the web UI, or the log archive "
+                                             "(.zip); - reads stdin.")],
+    repo: Annotated[
+        Path | None, typer.Option("--repo", help="The repository the run belongs to (default: "
+                                  "the current folder, if it holds .github/workflows).")
+    ] = None,
+    output_format: FormatOpt = Format.text,
+) -> None:
+    """Say why a run failed (which known cause, the evidence, the fix) from its log."""
+    from gha_fix.transforms.diagnose import LogError, diagnose, read_log, text_lines, to_json
+
+    if repo is None and (Path(".github") / "workflows").is_dir():
+        repo = Path(".")
+    elif repo is not None and not (repo / ".github" / "workflows").is_dir():
+        _fail(f"--repo {display_path(repo)}: no .github/workflows/ there")
+    try:
+        data = sys.stdin.buffer.read() if log_file == "-" else Path(log_file).read_bytes()
+        lines = read_log(data, log_file)
+    except OSError as exc:
+        _fail(f"{log_file}: {exc.strerror or exc}")
+    except LogError as exc:
+        _fail(f"{log_file}: {exc}")
+    result = diagnose(lines, repo)
+    if output_format is Format.json:
+        typer.echo(to_json(result))
+    else:
+        for line in text_lines(result):
+            typer.echo(line)
+        if result.patch:
+            typer.echo(result.patch, nl=False)
+    raise typer.Exit(0 if result.cause != "unknown" else 1)
+
+
 @app.command("transforms")
 def list_transforms() -> None:
     """List the transforms with what they fix and their fix safety."""
