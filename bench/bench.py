@@ -66,7 +66,7 @@ def main() -> None:
             t0 = time.perf_counter()
             try:
                 if args.mode == "dry-run":  # as the runner does: one parse, shared with transforms
-                    doc = contexts[repo].parse(f.relative_to(repo).as_posix())
+                    doc = contexts[repo].read_document(f.relative_to(repo).as_posix())
                 else:
                     doc = Document.from_bytes(f.name, raw)
             except DocumentError:

@@ -217,7 +217,8 @@ def main() -> None:
     if args.fetch:
         if args.into is None:
             parser.error("--fetch needs --into DIR")
-        resolver = ActionMetadata(resolver_for(RunOptions()))  # the user's cache and token
+        # the user's cache and token; building the index may take long: an hour's deadline
+        resolver = ActionMetadata(resolver_for(RunOptions(metadata_timeout=3600)))
         slugs = read_list(args.fetch)
         problems = fetch(slugs, args.into, resolver)
         for problem in problems:

@@ -99,6 +99,13 @@ TtlOpt = Annotated[
                  "is fetched again: 90s, 30m, 12h, 7d (default 1d; also GHA_FIX_METADATA_TTL). "
                  "Metadata at a commit SHA never changes and is kept."),
 ]
+TimeoutOpt = Annotated[
+    str | None,
+    typer.Option("--metadata-timeout", metavar="DURATION",
+                 help="How long the whole run may spend fetching action metadata (all "
+                 "workers together): 10s, 1m (default 10s; also GHA_FIX_METADATA_TIMEOUT). "
+                 "Then it goes on from the cache and the offline index."),
+]
 DepthOpt = Annotated[
     int,
     typer.Option("--depth", min=1, help="How deep to search a PATH that is not a repo root.",
@@ -123,6 +130,7 @@ class RunRequest:
     commit: CommitOptions = field(default_factory=CommitOptions)
     offline: bool = False
     metadata_ttl: str | None = None  # as given: 90s, 30m, 12h, 7d
+    metadata_timeout: str | None = None  # as given: 10s, 1m
 
 
 # what a user may type after a flag believing it takes a value (`--dry-run true`)
@@ -154,13 +162,17 @@ def _run(request: RunRequest) -> list[RepoResult]:
         if path.as_posix().lower() in _FLAG_VALUES and not path.exists():
             _fail(f"{path}: no such folder (flags such as --dry-run take no value: write the "
                   "flag alone)")
-    ttl = parse_duration(request.metadata_ttl) if request.metadata_ttl is not None else None
-    if request.metadata_ttl is not None and ttl is None:
-        _fail(f"--metadata-ttl {request.metadata_ttl!r}: expected a duration such as "
-              "90s, 30m, 12h or 7d")
+    durations: dict[str, float | None] = {}
+    for flag, given in (("--metadata-ttl", request.metadata_ttl),
+                        ("--metadata-timeout", request.metadata_timeout)):
+        durations[flag] = parse_duration(given) if given is not None else None
+        if given is not None and durations[flag] is None:
+            _fail(f"{flag} {given!r}: expected a duration such as 90s, 30m, 12h or 7d")
     options = RunOptions(
         unsafe_fixes=request.unsafe_fixes, config=request.config, select=request.select,
-        ignore=request.ignore, offline=request.offline, metadata_ttl=ttl,
+        ignore=request.ignore, offline=request.offline,
+        metadata_ttl=durations["--metadata-ttl"],
+        metadata_timeout=durations["--metadata-timeout"],
     )
     try:  # fail fast on bad arguments, before touching any repo
         select_transforms({}, options) if options.select or options.ignore else None
@@ -227,6 +239,7 @@ def apply(
     depth: DepthOpt = 3,
     offline: OfflineOpt = False,
     metadata_ttl: TtlOpt = None,
+    metadata_timeout: TimeoutOpt = None,
     secrets_file: Annotated[
         Path | None,
         typer.Option("--secrets-file", help="Write the replaced credentials as NAME=value "
@@ -257,7 +270,7 @@ def apply(
     commit = CommitOptions(branch=branch, force=force, push=remote if push else None)
     results = _run(RunRequest(
         mode, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config, repos_from,
-        jobs, shard, depth, commit, offline, metadata_ttl))
+        jobs, shard, depth, commit, offline, metadata_ttl, metadata_timeout))
     if output_format is Format.json:
         typer.echo(to_json(results))
     elif results:
@@ -305,13 +318,15 @@ def check(
     depth: DepthOpt = 3,
     offline: OfflineOpt = False,
     metadata_ttl: TtlOpt = None,
+    metadata_timeout: TimeoutOpt = None,
 ) -> None:
     """Report what `apply` would change as `file:line: \\[transform] message`; for CI."""
     from gha_fix.codemod.report import github_annotations, summary_line, text_lines, to_json
 
     results = _run(RunRequest(
         Mode.CHECK, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config,
-        repos_from, jobs, shard, depth, offline=offline, metadata_ttl=metadata_ttl))
+        repos_from, jobs, shard, depth, offline=offline, metadata_ttl=metadata_ttl,
+        metadata_timeout=metadata_timeout))
     if output_format is CheckFormat.json:
         typer.echo(to_json(results, checking=True))
     elif output_format is CheckFormat.sarif:
@@ -331,6 +346,45 @@ def check(
     finish(results, report)
     due = any(r.status is not Status.SUPPRESSED for repo in results for r in repo.fixes())
     raise typer.Exit(2 if any(r.errors for r in results) else 1 if due else 0)
+
+
+@app.command(
+    epilog="Examples:\n\n  gh run view 123 --log-failed | gha-fix diagnose -\n\n"
+    "  gha-fix diagnose --repo . --format json logs_123.zip"
+)
+def diagnose(
+    log_file: Annotated[str, typer.Argument(help="The log: `gh run view --log-failed` output, "
+                                             "a step's log from the web UI, or the log archive "
+                                             "(.zip); - reads stdin.")],
+    repo: Annotated[
+        Path | None, typer.Option("--repo", help="The repository the run belongs to (default: "
+                                  "the current folder, if it holds .github/workflows).")
+    ] = None,
+    output_format: FormatOpt = Format.text,
+) -> None:
+    """Say why a run failed (which known cause, the evidence, the fix) from its log."""
+    from gha_fix.transforms.diagnose import LogError, diagnose, read_log, text_lines, to_json
+
+    if repo is None and (Path(".github") / "workflows").is_dir():
+        repo = Path(".")
+    elif repo is not None and not (repo / ".github" / "workflows").is_dir():
+        _fail(f"--repo {display_path(repo)}: no .github/workflows/ there")
+    try:
+        data = sys.stdin.buffer.read() if log_file == "-" else Path(log_file).read_bytes()
+        lines = read_log(data, log_file)
+    except OSError as exc:
+        _fail(f"{log_file}: {exc.strerror or exc}")
+    except LogError as exc:
+        _fail(f"{log_file}: {exc}")
+    result = diagnose(lines, repo)
+    if output_format is Format.json:
+        typer.echo(to_json(result))
+    else:
+        for line in text_lines(result):
+            typer.echo(line)
+        if result.patch:
+            typer.echo(result.patch, nl=False)
+    raise typer.Exit(0 if result.cause != "unknown" else 1)
 
 
 @app.command("transforms")

@@ -3,39 +3,48 @@
 `GitHubFiles.fetch(kind, ref, files)` finds the first of `files` (paths in the repository of
 `ref`) at `ref.ref`, in this order:
 
-1. the on-disk cache (`$XDG_CACHE_HOME/gha-fix`, else `~/.cache/gha-fix`; one folder per
-   `kind`), shared by processes (writes are temp file + rename); a full commit SHA is cached
+1. the on-disk cache (`$XDG_CACHE_HOME/gha-fix`, else `~/.cache/gha-fix`; `file_cache`), kept
+   per source host and trusted only when it is safely the user's; a full commit SHA is cached
    forever, a tag or branch (and a 404) for `ttl` seconds;
 2. GitHub (`raw.githubusercontent.com`, then the contents API if the raw host is unreachable),
-   unless `offline`; timeouts and 5xx get a small retry with backoff; a rate limit (or three
-   fetches in a row with no answer) stops every further request of the run, and the answer
-   carries a one-line message to say once;
+   unless `offline`, through `http_client` (imported on the first request): the token goes
+   to the configured hosts only; every request ends by the run's `deadline` (each gets the
+   time left, at most `timeout`); an answer over MAX_ANSWER_BYTES is refused; timeouts and
+   5xx get a small retry with backoff; a rate limit, the deadline, or three fetches in a row
+   with no answer stop every further request of the run;
 3. else a stale cache entry, or nothing, with why.
 
-What the files mean is the transforms' business (transforms/analysis/action_metadata.py).
+What the run must hear once (the network stopped; a cache entry was ignored) comes as
+`Fetch.stop`, on the next answer only.  What the files mean is the transforms' business
+(transforms/analysis/action_metadata.py).
 """
 
 from __future__ import annotations
 
-import http.client
-import json
+import contextlib
+import math
 import os
 import re
-import socket
-import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from gha_fix.codemod.file_cache import (
+    MAX_BYTES,
+    MAX_ENTRY_BYTES,
+    FileCache,
+    Untrusted,
+    source_folder,
+)
 
 SHA = re.compile(r"[0-9a-f]{40}")
 SEGMENT = re.compile(r"[A-Za-z0-9_.-]+")
 DEFAULT_TTL = 86400.0  # a day: how long a tag's or branch's cached file is trusted
+DEFAULT_TIMEOUT = 10.0  # seconds of a run (all its processes) that may go to fetching
+MAX_ANSWER_BYTES = 1024 * 1024  # an action.yml is a few KiB
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
 MAX_FAILURES = 3  # fetches in a row without an answer before the run stops asking
 USER_AGENT = "gha-fix (+https://github.com/; action metadata resolver)"
@@ -58,8 +67,9 @@ class RemoteFile:
 @dataclass
 class Fetch:
     """What `GitHubFiles.fetch` found: the file (fresh, fetched, or a stale cache entry when
-    the network did not answer), or None; why the network did not answer this time; and the
-    message to say once when the run stops asking the network (rate limit, no answer)."""
+    the network did not answer), or None; why the network did not answer this time; and a
+    one-line message to say once (the run stopped asking the network: rate limit, no
+    answer, the deadline; a cache entry was ignored)."""
 
     file: RemoteFile | None
     problem: str = ""
@@ -135,27 +145,25 @@ def default_cache_dir() -> Path:
     return root / "gha-fix"
 
 
-class _RateLimited(Exception):
-    pass
-
-
-class _Missing(Exception):
-    pass
-
-
-class _Unreachable(OSError):
-    """The host could not be reached at all (refused, DNS, proxy): another host may work."""
-
-
-class _NoDNS(_Unreachable):
-    """The host name does not resolve: no network here, for the whole run."""
+def origin(url: str) -> str:
+    """`scheme://host:port` of `url` (the default port spelled out): where a token may go."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme, 0)
+    except ValueError:
+        port = 0
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 # --- the fetcher --------------------------------------------------------------------------
 
 
 class GitHubFiles:
-    """Fetches files of GitHub repositories at a ref, cached; see the module docstring."""
+    """Fetches files of GitHub repositories at a ref, cached; see the module docstring.
+
+    `deadline` is a `time.time()` value, so that the processes of one run can share it
+    (None: no deadline for the run; each request still ends within `timeout`)."""
 
     def __init__(
         self,
@@ -170,6 +178,9 @@ class GitHubFiles:
         retries: int = 2,
         backoff: float = 0.5,
         use_cache: bool = True,
+        deadline: float | None = None,
+        max_entry_bytes: int = MAX_ENTRY_BYTES,
+        max_cache_bytes: int = MAX_BYTES,
     ) -> None:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.offline = offline
@@ -177,14 +188,24 @@ class GitHubFiles:
         self.api_url = api_url.rstrip("/")
         # The token only raises rate limits; it is sent to the two configured hosts only.
         self._token = token or os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
+        self._origins = [origin(self.base_url), origin(self.api_url)]
+        # keyed by the raw host; an entry is also checked against both hosts when read
+        self.cache = FileCache(self.cache_dir, source_folder(self._origins[0]),
+                               max_entry_bytes, max_cache_bytes)
         self.ttl = ttl
         self.timeout = timeout
+        self.deadline = deadline
+        # the same instant on this process's monotonic clock (the wall clock may jump)
+        self._until = (math.inf if deadline is None
+                       else time.monotonic() + (deadline - time.time()))
         self.retries = retries
         self.backoff = backoff
         self.use_cache = use_cache
         self.stopped: str | None = None  # why the network is no longer asked (rate limit)
         self.requests = 0  # HTTP requests made, for reports and tests
         self.failures = 0  # fetches in a row that got no answer
+        self._untrusted_said = False
+        self._notes: list[str] = []  # to say once, with the next answer
 
     # -- public ----------------------------------------------------------------------------
     def fetch(self, kind: str, ref: ActionRef, files: Sequence[str]) -> Fetch:
@@ -194,34 +215,38 @@ class GitHubFiles:
         A stale cache entry at the exact ref is returned when the network cannot answer.
         """
         cached = self._read_cache(kind, ref) if self.use_cache else None
-        if cached is not None and self._fresh(ref, cached):
-            return Fetch(cached)
-        if self.offline or self.stopped:
-            return Fetch(cached)
+        if (cached is not None and self._fresh(ref, cached)) or self.offline or self.stopped:
+            return self._answer(cached)
+        if self._left() <= 0:
+            return self._answer(cached, f"{ref}: not fetched (time limit)", self._out_of_time())
+        from gha_fix.codemod import http_client as net
+
         try:
             fetched = self._fetch(ref, files)
-        except _RateLimited as exc:
+        except net.RateLimited as exc:
             self.stopped = str(exc)
-            return Fetch(cached, f"{ref}: not fetched (rate limited)", str(exc))
+            return self._answer(cached, f"{ref}: not fetched (rate limited)", str(exc))
         except OSError as exc:
-            problem = f"{ref}: could not be fetched: {_describe(exc)}"
+            problem = f"{ref}: could not be fetched: {net.describe(exc)}"
+            if self._left() <= 0:
+                return self._answer(cached, problem, self._out_of_time())
             self.failures += 1
-            if isinstance(exc, _NoDNS):  # no name resolution: this machine is offline
+            if isinstance(exc, net.NoDNS):  # no name resolution: this machine is offline
                 self.failures = max(self.failures, MAX_FAILURES)
             if self.failures < MAX_FAILURES:
-                return Fetch(cached, problem)
+                return self._answer(cached, problem)
             # a dead network would cost `timeout` x attempts for every file of the run
-            why = ("GitHub's host names do not resolve" if isinstance(exc, _NoDNS)
+            why = ("GitHub's host names do not resolve" if isinstance(exc, net.NoDNS)
                    else f"GitHub did not answer {self.failures} times in a row")
             self.stopped = (
-                f"{why} ({_describe(exc)}); no more action metadata is fetched in this run "
+                f"{why} ({net.describe(exc)}); no more action metadata is fetched in this run "
                 "(use the cache, the offline index; --offline skips the attempt)"
             )
-            return Fetch(cached, problem, self.stopped)
+            return self._answer(cached, problem, self.stopped)
         self.failures = 0
         if self.use_cache:
             self._write_cache(kind, ref, fetched)
-        return Fetch(fetched)
+        return self._answer(fetched)
 
     def commit_of(self, owner: str, repo: str, ref: str = "HEAD") -> str:
         """The commit SHA that `ref` (a branch, a tag; HEAD: the default branch) names now.
@@ -229,11 +254,13 @@ class GitHubFiles:
         Raises ResolverError when it cannot be found (offline, 404, rate limit, no answer)."""
         if self.offline:
             raise ResolverError("offline: cannot look up a commit")
+        from gha_fix.codemod import http_client as net
+
         url = (f"{self.api_url}/repos/{owner}/{repo}/commits/"
                f"{urllib.parse.quote(ref, safe='')}")
         try:
             sha = self._request(url, api=True, accept="application/vnd.github.sha").strip()
-        except (_RateLimited, _Missing, OSError) as exc:
+        except (net.RateLimited, net.Missing, OSError) as exc:
             raise ResolverError(f"{owner}/{repo}@{ref}: {exc or 'not found'}") from None
         if not SHA.fullmatch(sha):
             raise ResolverError(f"{owner}/{repo}@{ref}: not a commit SHA in the answer")
@@ -243,6 +270,25 @@ class GitHubFiles:
         if ref.pinned and entry.status == "ok":
             return True  # a commit's files never change; a 404 may (repo made public)
         return time.time() - entry.fetched < self.ttl
+
+    def _answer(self, file: RemoteFile | None, problem: str = "",
+                stop: str | None = None) -> Fetch:
+        """`Fetch(file, problem)` with what is still to be said once."""
+        said = [m for m in (stop, *self._notes) if m]
+        self._notes.clear()
+        return Fetch(file, problem, "; ".join(said) or None)
+
+    # -- time ------------------------------------------------------------------------------
+    def _left(self) -> float:
+        return self._until - time.monotonic()
+
+    def _out_of_time(self) -> str:
+        """Stops the network for the run; the message to say once."""
+        self.stopped = (
+            "the time limit for fetching action metadata is spent (--metadata-timeout, "
+            "GHA_FIX_METADATA_TIMEOUT); the rest of the run uses the cache and the offline index"
+        )
+        return self.stopped
 
     # -- network ---------------------------------------------------------------------------
     def _urls(self, ref: ActionRef, files: Sequence[str]) -> list[tuple[str, str]]:
@@ -265,10 +311,12 @@ class GitHubFiles:
         (Networks that block raw.githubusercontent.com but allow api.github.com exist; a
         timeout or a 5xx means the raw host is there, so the API is not asked then.)
         """
+        from gha_fix.codemod.http_client import Unreachable
+
         urls = self._urls(ref, files)
         try:
             return self._fetch_first([raw for raw, _ in urls], api=False)
-        except _Unreachable as raw_error:
+        except Unreachable as raw_error:
             try:
                 return self._fetch_first([api for _, api in urls], api=True)
             except OSError:
@@ -276,116 +324,66 @@ class GitHubFiles:
 
     def _fetch_first(self, urls: list[str], api: bool) -> RemoteFile:
         """The first URL that answers 200; `missing` when every one answers 404."""
+        from gha_fix.codemod.http_client import Missing
+
         for url in urls:
             try:
                 text = self._request(url, api)
-            except _Missing:
+            except Missing:
                 continue
             return RemoteFile("ok", text, url, time.time())
         return RemoteFile("missing", None, urls[0], time.time())
 
     def _request(self, url: str, api: bool, accept: str = "application/vnd.github.raw") -> str:
+        """One GET with retries, each attempt ending by min(now + timeout, the deadline)."""
+        from gha_fix.codemod import http_client as net
+
         headers = {"User-Agent": USER_AGENT}
         if api:
             headers["Accept"] = accept
             headers["X-GitHub-Api-Version"] = "2022-11-28"
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
+        token = self._token if origin(url) in self._origins else None
         last: OSError | None = None
         for attempt in range(self.retries + 1):
             if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
+                time.sleep(max(0.0, min(self.backoff * 2 ** (attempt - 1), self._left())))
+            if self._left() <= 0:
+                break
             self.requests += 1
+            until = min(time.monotonic() + self.timeout, self._until)
             try:
-                with urllib.request.urlopen(
-                    urllib.request.Request(url, headers=headers), timeout=self.timeout
-                ) as response:
-                    return response.read().decode("utf-8", errors="replace")
-            except urllib.error.HTTPError as exc:
-                exc.close()
-                limited = _rate_limit_message(exc, bool(self._token))
-                if limited:
-                    raise _RateLimited(limited) from None
-                if exc.code in (404, 410):
-                    raise _Missing(url) from None
-                if exc.code < 500:  # 401, a plain 403: retrying will not help
-                    raise OSError(f"HTTP {exc.code} from {url}") from None
-                last = OSError(f"HTTP {exc.code} from {url}")
-            except urllib.error.URLError as exc:
-                if isinstance(exc.reason, socket.gaierror):  # no DNS: no network, no retry
-                    raise _NoDNS(f"{_describe(exc)} ({url})") from None
-                timed_out = isinstance(exc.reason, TimeoutError)
-                last = (OSError if timed_out else _Unreachable)(f"{_describe(exc)} ({url})")
-            except (OSError, http.client.HTTPException) as exc:  # read timeout, reset
-                last = OSError(f"{_describe(exc)} ({url})")
-        assert last is not None
-        raise last
+                return net.get(url, headers, token, until, MAX_ANSWER_BYTES)
+            except (net.Final, net.NoDNS):
+                raise
+            except OSError as exc:  # a timeout, a 5xx, a reset, refused: may be retried
+                last = exc
+        raise last or OSError(f"timed out ({url})")
 
     # -- cache -----------------------------------------------------------------------------
-    def _cache_path(self, kind: str, ref: ActionRef) -> Path:
-        folders = ref.path.split("/") if ref.path else ["_"]
-        parts = [kind, ref.owner.lower(), ref.repo.lower(), *folders]
-        return self.cache_dir.joinpath(*parts, urllib.parse.quote(ref.ref, safe="") + ".json")
-
     def _read_cache(self, kind: str, ref: ActionRef) -> RemoteFile | None:
         try:
-            data = json.loads(self._cache_path(kind, ref).read_text(encoding="utf-8"))
-            return RemoteFile(data["status"], data.get("text"), data["url"], float(data["fetched"]))
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # absent, or written by another version: fetch again
+            data = self.cache.read(kind, ref)
+        except Untrusted as exc:
+            if not self._untrusted_said:
+                self._untrusted_said = True
+                self._notes.append(f"ignored the action metadata cache entry: {exc}; remove "
+                                   "it (entries must be yours and writable by you only)")
+            return None
+        except OSError:
+            return None
+        if data is None:
+            return None
+        try:
+            entry = RemoteFile(data["status"], data.get("text"), str(data["url"]),
+                               float(data["fetched"]))
+        except (ValueError, KeyError, TypeError):
+            return None  # written by another version: fetch again
+        if origin(entry.url) not in self._origins or not isinstance(entry.text, str | None):
+            return None  # not an answer of this host
+        return entry
 
     def _write_cache(self, kind: str, ref: ActionRef, fetched: RemoteFile) -> None:
-        path = self._cache_path(kind, ref)
-        data = {"status": fetched.status, "url": fetched.url, "fetched": fetched.fetched,
-                "ref": ref.ref, "text": fetched.text}
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    json.dump(data, out)
-                os.replace(tmp, path)  # atomic: another process sees the old or the new file
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            pass  # a read-only cache only costs refetches
-
-
-def _describe(exc: BaseException) -> str:
-    reason = getattr(exc, "reason", None)
-    if isinstance(reason, BaseException):
-        exc = reason
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    return str(exc) or type(exc).__name__
-
-
-def _rate_limit_message(exc: urllib.error.HTTPError, has_token: bool) -> str | None:
-    """A one-line message for a rate-limit answer (403/429), None for any other answer."""
-    headers = exc.headers
-    remaining = headers.get("X-RateLimit-Remaining") if headers else None
-    retry_after = headers.get("Retry-After") if headers else None
-    if exc.code == 429 or (exc.code == 403 and (remaining == "0" or retry_after)):
-        when = ""
-        if retry_after:
-            when = f"; retry after {_retry_after(retry_after)}"
-        elif headers and headers.get("X-RateLimit-Reset", "").isdigit():
-            reset = int(headers["X-RateLimit-Reset"])
-            when = f"; resets at {time.strftime('%H:%M:%S UTC', time.gmtime(reset))}"
-        hint = "" if has_token else "; set GITHUB_TOKEN (or GH_TOKEN) for a higher limit"
-        return (
-            f"GitHub rate limit reached (HTTP {exc.code}){when}{hint}; "
-            "no more action metadata is fetched in this run (use the cache, the offline index)"
-        )
-    return None
-
-
-def _retry_after(value: str) -> str:
-    value = value.strip()
-    if value.isdigit():
-        return f"{value} s"
-    try:
-        return parsedate_to_datetime(value).strftime("%H:%M:%S UTC")
-    except (TypeError, ValueError):
-        return value
+        data: dict[str, Any] = {"status": fetched.status, "url": fetched.url,
+                                "fetched": fetched.fetched, "ref": ref.ref, "text": fetched.text}
+        with contextlib.suppress(OSError, Untrusted):  # a read-only cache (or one not ours)
+            self.cache.write(kind, ref, data)  # only costs refetches

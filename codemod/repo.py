@@ -66,7 +66,7 @@ class RepoContext:
             return False
         return True
 
-    def parse(self, rel: str) -> Document:
+    def read_document(self, rel: str) -> Document:
         """A YAML file of the repo, parsed once per run (transforms and the runner share it);
         raises DocumentError (also for a path outside the repo)."""
         if rel not in self._documents:
@@ -82,12 +82,12 @@ class RepoContext:
             raise found
         return found
 
-    def load(self, rel: str) -> Document | None:
+    def find_document(self, rel: str) -> Document | None:
         """A YAML file of the repo (an action.yml, a reusable workflow) or None if unusable."""
         if not (self.root / rel).is_file():
             return None
         try:
-            return self.parse(rel)
+            return self.read_document(rel)
         except DocumentError:
             return None
 
@@ -97,7 +97,7 @@ class RepoContext:
         if folder.startswith(".."):
             return None
         for name in ACTION_FILES:
-            doc = self.load(f"{folder}/{name}" if folder != "." else name)
+            doc = self.find_document(f"{folder}/{name}" if folder != "." else name)
             if doc is not None:
                 return doc
         return None
@@ -105,7 +105,7 @@ class RepoContext:
     def local_workflow(self, uses: str) -> Document | None:
         """A local reusable workflow (`jobs.<id>.uses: ./.github/workflows/x.yml`)."""
         rel = os.path.normpath(uses.split("@")[0].removeprefix("./")).replace(os.sep, "/")
-        return None if rel.startswith("..") else self.load(rel)
+        return None if rel.startswith("..") else self.find_document(rel)
 
 
 def origin_slug(root: Path) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,12 @@ class RunOptions:
     # how long cached metadata of a tag or branch is trusted (a commit SHA's is kept forever);
     # None: GHA_FIX_METADATA_TTL, else a day
     metadata_ttl: float | None = None
+    # seconds from `started` after which no metadata is fetched (the run goes on offline);
+    # None: GHA_FIX_METADATA_TIMEOUT, else 10
+    metadata_timeout: float | None = None
+    # when the run started (time.time(), set once where the options are made): the workers
+    # of a bulk run get it with the options, so they share one metadata deadline
+    started: float = field(default_factory=time.time)
 
 
 _RESOLVERS: dict[tuple[str, ...], GitHubFiles] = {}
@@ -55,24 +62,35 @@ _RESOLVERS: dict[tuple[str, ...], GitHubFiles] = {}
 
 def resolver_for(options: RunOptions) -> GitHubFiles:
     """One metadata resolver per process and setting: bulk runs fetch each action once (and
-    share the on-disk cache between processes).  GHA_FIX_OFFLINE=1 is `--offline`;
-    GHA_FIX_METADATA_URL / GHA_FIX_API_URL point at a mirror (or a test server)."""
-    from gha_fix.codemod.github_files import DEFAULT_TTL, GitHubFiles, parse_duration
+    share the on-disk cache between processes); a run with another start (another deadline)
+    gets a new one.  GHA_FIX_OFFLINE=1 is `--offline`; GHA_FIX_METADATA_URL / GHA_FIX_API_URL
+    point at a mirror (or a test server); GHA_FIX_METADATA_TTL and GHA_FIX_METADATA_TIMEOUT
+    are the defaults of `--metadata-ttl` and `--metadata-timeout`."""
+    from gha_fix.codemod.github_files import (
+        DEFAULT_TIMEOUT,
+        DEFAULT_TTL,
+        GitHubFiles,
+        parse_duration,
+    )
+
+    def setting(given: float | None, variable: str, default: float) -> float:
+        if given is None:
+            given = parse_duration(os.environ.get(variable) or "")
+        return default if given is None else given
 
     offline = options.offline or os.environ.get("GHA_FIX_OFFLINE", "") not in ("", "0")
     base = os.environ.get("GHA_FIX_METADATA_URL", "https://raw.githubusercontent.com")
     api = os.environ.get("GHA_FIX_API_URL", "https://api.github.com")
-    ttl = options.metadata_ttl
-    if ttl is None:
-        ttl = parse_duration(os.environ.get("GHA_FIX_METADATA_TTL") or "")
-    if ttl is None:
-        ttl = DEFAULT_TTL
+    ttl = setting(options.metadata_ttl, "GHA_FIX_METADATA_TTL", DEFAULT_TTL)
+    deadline = options.started + setting(options.metadata_timeout, "GHA_FIX_METADATA_TIMEOUT",
+                                         DEFAULT_TIMEOUT)
     key = (str(offline), base, api, os.environ.get("XDG_CACHE_HOME", ""), str(ttl))
-    if key not in _RESOLVERS:
+    found = _RESOLVERS.get(key)
+    if found is None or found.deadline != deadline:
         token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
-        _RESOLVERS[key] = GitHubFiles(offline=offline, token=token, base_url=base,
-                                      api_url=api, ttl=ttl)
-    return _RESOLVERS[key]
+        found = _RESOLVERS[key] = GitHubFiles(offline=offline, token=token, base_url=base,
+                                              api_url=api, ttl=ttl, deadline=deadline)
+    return found
 
 
 def suppressed(doc: Document, fix: Fix | Note) -> bool:
@@ -247,8 +265,8 @@ def process_repo(
     result.files, result.error = files, error
     if options.write:
         for file in files:
-            if file.error is None and file.changed:
-                write_result(root / file.path, file)
+            if file.error is None and (note := write_result(root, file)):
+                result.messages.append(note)
     result.messages += repo.warnings
     return result
 
@@ -265,7 +283,7 @@ def _process_files(repo: RepoContext, chosen: Sequence[Transform], options: RunO
             result.files.append(FileResult(shown, error=error))
             continue
         try:
-            doc = repo.parse(shown)  # shared with transforms that read other workflows
+            doc = repo.read_document(shown)  # shared with transforms that read other workflows
         except DocumentError as exc:
             result.files.append(FileResult(shown, error=f"{shown}:{exc.line}: {exc.reason}"))
             continue

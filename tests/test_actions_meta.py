@@ -366,10 +366,11 @@ def test_sha_is_cached_forever_a_tag_for_the_ttl(server: Server, tmp_path: Path)
 def test_stale_entry_beats_the_index_when_the_network_fails(
     server: Server, tmp_path: Path
 ) -> None:
-    resolver(server, tmp_path).action("o/node@v1")
-    down = resolver(server, tmp_path, ttl=0, base_url="http://127.0.0.1:9",
-                    api_url="http://127.0.0.1:9", retries=0,
-                    index={"o/node": {"using": "node16"}})
+    gone = Server()  # the host answers once, then is gone (same host: its entry counts)
+    resolver(gone, tmp_path).action("o/node@v1")
+    gone.httpd.shutdown()
+    gone.httpd.server_close()
+    down = resolver(gone, tmp_path, ttl=0, retries=0, index={"o/node": {"using": "node16"}})
     meta = down.action("o/node@v1")
     assert meta is not None and meta.using == "node20"
 

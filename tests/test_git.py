@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from git_helpers import CI, branches, head_branch, hook, new_branch
 from repo_helpers import (
     FAKE_TOKEN,
     WORKFLOW,
@@ -24,21 +25,6 @@ from gha_fix.codemod.cli import _push_value
 from gha_fix.codemod.git import GitError, open_repo
 
 pytestmark = pytest.mark.usefixtures("test_transforms")
-CI = ".github/workflows/ci.yml"
-
-
-
-def branches(repo: Path) -> list[str]:
-    return git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads").split()
-
-
-def head_branch(repo: Path) -> str:
-    return git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip()
-
-
-def new_branch(repo: Path) -> str:
-    (name,) = [b for b in branches(repo) if b.startswith("gha-fix/")]
-    return name
 
 
 def test_clean_tree_commits_on_a_new_branch_and_switches(tmp_path: Path) -> None:
@@ -251,9 +237,7 @@ def test_mid_rebase_is_refused(tmp_path: Path) -> None:
 
 def test_failing_hook_leaves_everything_as_it_was(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
-    hook = repo / ".git" / "hooks" / "pre-commit"
-    hook.write_text("#!/bin/sh\necho 'no commits today' >&2\nexit 1\n")
-    hook.chmod(0o755)
+    hook(repo, "pre-commit", "echo 'no commits today' >&2\nexit 1")
     before = snapshot(repo)
     code, _, err = run("apply", str(repo))
     assert code == 2
@@ -265,9 +249,7 @@ def test_failing_hook_leaves_everything_as_it_was(tmp_path: Path) -> None:
 
 def test_hooks_run_in_a_clean_tree(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
-    hook = repo / ".git" / "hooks" / "commit-msg"
-    hook.write_text('#!/bin/sh\necho "Signed-off-by: Hook" >> "$1"\n')
-    hook.chmod(0o755)
+    hook(repo, "commit-msg", 'echo "Signed-off-by: Hook" >> "$1"')
     assert run("apply", str(repo))[0] == 0
     assert "Signed-off-by: Hook" in git(repo, "log", "-1", "--format=%B")
 

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from gha_fix.codemod.document import Document, DocumentError
 from gha_fix.transforms.analysis.needs import InputCondition, JobNeeds, StepNeeds, needs_from
 from gha_fix.transforms.analysis.scripts import MAX_DEPTH
-from gha_fix.transforms.analysis.tokens import GITHUB, Scope, env_of, only_github_token
+from gha_fix.transforms.analysis.tokens import GITHUB, Scope, only_github_token
+from gha_fix.transforms.lib.workflow import env_values
 
 if TYPE_CHECKING:
     from gha_fix.codemod.github_files import ActionRef
@@ -230,7 +231,7 @@ class ActionReader:
     def callee(self, uses: str, data: dict, result: JobNeeds, depth: int) -> None:
         """The caller job grants the union of what the callee's jobs ask for or need."""
         top = data.get("permissions")
-        env = env_of(data.get("env"))
+        env = env_values(data.get("env"))
         jobs = data.get("jobs") if isinstance(data.get("jobs"), dict) else {}
         for callee_id, callee_job in jobs.items():
             declared = callee_job.get("permissions") if isinstance(callee_job, dict) else None

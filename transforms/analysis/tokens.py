@@ -104,11 +104,6 @@ def string_values(value: Any) -> list[str]:
     return []
 
 
-def env_of(value: Any) -> dict[str, Any]:
-    """An `env:` value as a mapping with string keys ({} for anything else)."""
-    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else {}
-
-
 def only_github_token(value: Any) -> bool:
     """Whether a value is exactly `${{ github.token }}` (or `${{ secrets.GITHUB_TOKEN }}`)."""
     return isinstance(value, str) and _ONLY_GITHUB_TOKEN.fullmatch(value.strip()) is not None

@@ -16,7 +16,8 @@ from gha_fix.transforms.analysis.actions import ActionReader, action_key
 from gha_fix.transforms.analysis.knowledge import Knowledge, repo_knowledge
 from gha_fix.transforms.analysis.needs import JobNeeds, StepNeeds
 from gha_fix.transforms.analysis.scripts import ScriptReader
-from gha_fix.transforms.analysis.tokens import GITHUB, Scope, env_of, secret_names
+from gha_fix.transforms.analysis.tokens import GITHUB, Scope, secret_names
+from gha_fix.transforms.lib.workflow import env_values
 
 if TYPE_CHECKING:
     from gha_fix.codemod.document import Document, YamlPath
@@ -44,7 +45,7 @@ class Analyser:
         result = StepNeeds(path)
         if not isinstance(step, dict):
             return result
-        env = {**scope.env, **env_of(step.get("env"))}
+        env = env_values(scope.env, step.get("env"))
         inner = scope.with_env(env)
         with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
         result.secrets = secret_names(env, with_, step.get("run"))
@@ -85,7 +86,7 @@ class Analyser:
         if isinstance(job.get("uses"), str):
             self.actions.reusable(job["uses"].strip(), result, depth)
             return result
-        scope = Scope({**workflow_env, **env_of(job.get("env"))})
+        scope = Scope(env_values(workflow_env, job.get("env")))
         steps = job.get("steps") if isinstance(job.get("steps"), list) else []
         for index, step in enumerate(steps):
             needs = self.step(step, ("jobs", job_id, "steps", index), scope)
@@ -114,7 +115,7 @@ def analyse_workflow(doc: Document, repo: RepoContext) -> dict[str, JobNeeds]:
         metadata = metadata_for(repo.resolver) if repo.resolver is not None else None
         analyser = Analyser(repo, repo_knowledge(repo), metadata)
         data = doc.data
-        env = env_of(data.get("env"))
+        env = env_values(data.get("env"))
         jobs = data.get("jobs") if isinstance(data.get("jobs"), dict) else {}
         cached = {str(job_id): analyser.job(str(job_id), job, env) for job_id, job in jobs.items()}
         repo.scratch[key] = cached

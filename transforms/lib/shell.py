@@ -16,7 +16,9 @@ tell which programs a script runs and with which first argument.  Public API:
 - `first_command_words(command)`: the words of the first command of a text (shlex, with a
   fallback to splitting on spaces);
 - `program_words(script)`: each simple command's words without its leading variable
-  assignments and shell keywords (`if`, `then`, `!` ...): what it runs.
+  assignments and shell keywords (`if`, `then`, `!` ...): what it runs;
+- `quote_states(script, shell)`: for each character, the quotes it stands in (bash/sh or
+  pwsh), for writing a variable reference there.
 """
 
 from __future__ import annotations
@@ -306,3 +308,30 @@ def program_words(script: str) -> list[list[str]]:
         if index < len(words):
             found.append(words[index:])
     return found
+
+
+def quote_states(script: str, shell: str = "bash") -> list[str]:
+    """For each character of `script`: "" (unquoted), "'" or '"' (inside such quotes), in
+    bash/sh or pwsh (`shell="pwsh"`: backtick escapes, '' inside single quotes) — enough to
+    know how to write a reference to a variable at that place."""
+    states = []
+    state = ""
+    i = 0
+    escape = "`" if shell == "pwsh" else "\\"
+    while i < len(script):
+        ch = script[i]
+        states.append(state)
+        if state != "'" and ch == escape and i + 1 < len(script):
+            states.append(state)
+            i += 2
+            continue
+        if state == "" and ch in "'\"":
+            state = ch
+        elif state == ch:
+            if shell == "pwsh" and ch == "'" and script[i + 1 : i + 2] == "'":
+                states.append(state)
+                i += 2
+                continue
+            state = ""
+        i += 1
+    return states

@@ -61,7 +61,7 @@ def plan_for(repo: RepoContext) -> Plan:
     repo.scratch[_CACHE] = plan
     scripts: set[str] = set()
     for path in repo.workflow_files():
-        doc = repo.load(relative(repo.root, path))
+        doc = repo.find_document(relative(repo.root, path))
         if doc is None:
             continue
         for site in scan_workflow(doc, repo):

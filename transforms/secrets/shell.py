@@ -7,6 +7,7 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 
+from gha_fix.transforms.lib.shell import quote_states
 from gha_fix.transforms.secrets.detect import Hit, Rule, known_tokens, name_hit
 
 _ASSIGN = {
@@ -49,31 +50,6 @@ def script_hits(script: str, shell: str, tests: set[str],
     return hits, assigned
 
 
-def _quote_states(script: str, shell: str) -> list[str]:
-    """For each character: "" (unquoted), "'" or '"' — a small lexer, enough for replacing."""
-    states = []
-    state = ""
-    i = 0
-    escape = "`" if shell == "pwsh" else "\\"
-    while i < len(script):
-        ch = script[i]
-        states.append(state)
-        if state != "'" and ch == escape and i + 1 < len(script):
-            states.append(state)
-            i += 2
-            continue
-        if state == "" and ch in "'\"":
-            state = ch
-        elif state == ch:
-            if shell == "pwsh" and ch == "'" and script[i + 1 : i + 2] == "'":
-                states.append(state)
-                i += 2
-                continue
-            state = ""
-        i += 1
-    return states
-
-
 def rewrite_script(script: str, shell: str, hits: list[Hit], names: Mapping[str, str]
                    ) -> str | None:
     """`script` with each hit replaced by a reference to its env variable, or None if unsafe."""
@@ -82,7 +58,7 @@ def rewrite_script(script: str, shell: str, hits: list[Hit], names: Mapping[str,
     before = script[: max(h.end for h in hits)]
     if shell in ("bash", "sh", "pwsh") and re.search(r"<<(?!<)", before):
         return None  # inside or after a heredoc: the lexer cannot tell what expands
-    states = _quote_states(script, shell) if shell != "cmd" else []
+    states = quote_states(script, shell) if shell != "cmd" else []
     out, pos = [], 0
     for hit in hits:
         name = names[hit.value]
