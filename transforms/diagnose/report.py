@@ -106,5 +106,5 @@ def fill(template: str, **values: str) -> str:
 def masked(text: str) -> str:
     """`text` with every known-format credential shown as its `mask()`."""
     for hit in reversed(known_tokens(text)):
-        text = text[:hit.start] + mask(hit.value) + text[hit.end:]
+        text = text[:hit.start] + mask(hit.value, hit.prefix) + text[hit.end:]
     return text
