@@ -227,24 +227,33 @@ def process_repo(
         options = RunOptions(**{**options.__dict__, "unsafe_fixes": unsafe})
     repo = RepoContext(root, config, slug=slug or origin_slug(root),
                        resolver=resolver_for(options))
-    for path in repo.workflow_files():
+    try:
+        paths = repo.workflow_files()
+    except OSError as exc:
+        result.error = f"{root}: cannot list .github/workflows: {exc.strerror or exc}"
+        return result
+    for path in paths:
         shown = relative(root, path)
-        if path.is_symlink() and not repo.inside(path):
-            error = f"{shown}:0: symlink leads outside the repo"
-            result.files.append(FileResult(shown, error=error))
-            continue
         try:
-            doc = repo.parse(shown)  # shared with transforms that read other workflows
-        except DocumentError as exc:
-            result.files.append(FileResult(shown, error=f"{shown}:{exc.line}: {exc.reason}"))
-            continue
-        file_result = process_document(doc, chosen, repo, options)
-        if options.write:
-            write_result(path, file_result)
-        result.files.append(file_result)
+            result.files.append(_process_workflow(repo, path, shown, chosen, options))
+        except Exception as exc:  # one file's surprise never fails the repository's others
+            result.files.append(FileResult(shown, error=f"{shown}:0: internal error "
+                                           f"({type(exc).__name__}); this file was left as is"))
     result.files += process_other_files(repo, chosen, options, result)
     result.messages += repo.warnings
     return result
+
+
+def _process_workflow(repo: RepoContext, path: Path, shown: str,
+                      transforms: Sequence[Transform], options: RunOptions) -> FileResult:
+    try:
+        doc = repo.parse(shown)  # shared with transforms that read other workflows
+    except DocumentError as exc:
+        return FileResult(shown, error=f"{shown}:{exc.line}: {exc.reason}")
+    file_result = process_document(doc, transforms, repo, options)
+    if options.write:
+        write_result(path, file_result)
+    return file_result
 
 
 def process_other_files(
