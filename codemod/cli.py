@@ -14,7 +14,7 @@ import typer
 from gha_fix.codemod.bulk import DEFAULT_DEPTH, Mode
 from gha_fix.codemod.config import ConfigError
 from gha_fix.codemod.git import CommitOptions
-from gha_fix.codemod.model import RepoResult, Status
+from gha_fix.codemod.model import Status
 from gha_fix.codemod.output import (
     MASKED_NOTE,
     applied_verb,
@@ -23,6 +23,7 @@ from gha_fix.codemod.output import (
     print_messages,
 )
 from gha_fix.codemod.paths import display_path
+from gha_fix.codemod.pool import PoolRun
 
 app = typer.Typer(
     add_completion=False,
@@ -123,6 +124,8 @@ class RunRequest:
     commit: CommitOptions = field(default_factory=CommitOptions)
     offline: bool = False
     metadata_ttl: str | None = None  # as given: 90s, 30m, 12h, 7d
+    report: Path | None = None  # --report: checked before anything runs
+    texts: bool = False  # the results keep the files' texts (SARIF)
 
 
 # what a user may type after a flag believing it takes a value (`--dry-run true`)
@@ -134,16 +137,42 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _run(request: RunRequest) -> list[RepoResult]:
+def _check_report(report: Path) -> None:
+    """Exit 2 unless `report` can be written: found out before any repository is changed."""
+    import tempfile
+
+    if report.is_dir():
+        _fail(f"{report}: cannot write the report: it is a folder")
+    try:
+        with tempfile.NamedTemporaryFile(dir=report.parent, prefix=".gha-fix-"):
+            pass
+        if report.exists():
+            with report.open("r+b"):
+                pass
+    except OSError as exc:
+        _fail(f"{report}: cannot write the report: {exc.strerror or exc}")
+
+
+def _interrupted(run: PoolRun) -> None:
+    """Ctrl-C stopped the run: say how far it got and exit 130 (the outputs, the summary and
+    `--report` cover the repositories done)."""
+    if run.interrupted:
+        typer.echo(f"gha-fix: interrupted after {len(run.results)} of {run.total} "
+                   "repositories; the others were not touched", err=True)
+        raise typer.Exit(130)
+
+
+def _run(request: RunRequest) -> PoolRun:
     """Find the repositories and process them; bad arguments exit 2 before any is touched."""
     from gha_fix.codemod.bulk import (
         ProgressBar,
+        ReposFileError,
         RunSpec,
         ShardError,
         discover,
         parse_shard,
         read_repos_file,
-        run_all,
+        run_fleet,
     )
     from gha_fix.codemod.bulk import shard as take_shard
     from gha_fix.codemod.github_files import parse_duration
@@ -166,21 +195,23 @@ def _run(request: RunRequest) -> list[RepoResult]:
         select_transforms({}, options) if options.select or options.ignore else None
         part = parse_shard(request.shard) if request.shard else None
         listed = read_repos_file(request.repos_from) if request.repos_from else []
-    except (ConfigError, ShardError, OSError) as exc:
+    except (ConfigError, ShardError, ReposFileError, OSError) as exc:
         _fail(f"{request.repos_from}: {exc.strerror}" if isinstance(exc, OSError) else str(exc))
+    if request.report is not None:
+        _check_report(request.report)
     given = [*request.paths, *listed] or [Path(".")]
     targets = discover(given, request.depth)
     if not any(t.error or is_repo_root(t.path) for t in targets):
         shown = " ".join(display_path(p) for p in given)
         typer.echo(f"gha-fix: nothing found: no repository (a folder with .github/workflows/) "
                    f"under {shown}, {request.depth} levels deep", err=True)
-        return []
+        return PoolRun(0)
     if part:
         targets = take_shard(targets, *part)
     spec = RunSpec(request.mode, options, request.commit, diffs=request.mode is Mode.DRY_RUN,
-                   many=len(targets) > 1)
+                   many=len(targets) > 1, texts=request.texts)
     show = sys.stderr.isatty() and len(targets) > 1
-    return run_all(targets, spec, request.jobs, ProgressBar(len(targets)) if show else None)
+    return run_fleet(targets, spec, request.jobs, ProgressBar(len(targets)) if show else None)
 
 
 @app.command(
@@ -260,15 +291,17 @@ def apply(
             typer.echo(f"gha-fix: {exc}", err=True)
             raise typer.Exit(2) from None
     commit = CommitOptions(branch=branch, force=force, push=remote if push else None)
-    results = _run(RunRequest(
+    run = _run(RunRequest(
         mode, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config, repos_from,
-        jobs, shard, depth, commit, offline, metadata_ttl))
+        jobs, shard, depth, commit, offline, metadata_ttl, report))
+    results = run.results  # rebuilt on each read: printed a repository at a time
     if output_format is Format.json:
         typer.echo(to_json(results))
     elif results:
-        masked = dry_run and print_diffs(results)
-        for line in text_lines(results):
-            typer.echo(line, err=True)
+        masked = dry_run and any([print_diffs([repo]) for repo in results])
+        for repo in results:
+            for line in text_lines([repo]):
+                typer.echo(line, err=True)
         print_messages(results)
         verb = "would be applied" if dry_run else applied_verb(results, mode is Mode.COMMIT)
         typer.echo(summary_line(results, verb), err=True)
@@ -291,6 +324,7 @@ def apply(
         except SecretsFileError as exc:  # its message never holds a value
             typer.echo(f"gha-fix: {exc}", err=True)
             raise typer.Exit(2) from None
+    _interrupted(run)
     raise typer.Exit(2 if any(r.errors for r in results) else 0)
 
 
@@ -320,9 +354,11 @@ def check(
     """Report what `apply` would change as `file:line: \\[transform] message`; for CI."""
     from gha_fix.codemod.report import github_annotations, summary_line, text_lines, to_json
 
-    results = _run(RunRequest(
+    run = _run(RunRequest(
         Mode.CHECK, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config,
-        repos_from, jobs, shard, depth, offline=offline, metadata_ttl=metadata_ttl))
+        repos_from, jobs, shard, depth, offline=offline, metadata_ttl=metadata_ttl,
+        report=report, texts=output_format is CheckFormat.sarif))
+    results = run.results  # rebuilt on each read: printed a repository at a time
     if output_format is CheckFormat.json:
         typer.echo(to_json(results, checking=True))
     elif output_format is CheckFormat.sarif:
@@ -335,11 +371,13 @@ def check(
         if results:
             typer.echo(summary_line(results, "due"), err=True)
     elif results:
-        for line in text_lines(results):
-            typer.echo(line)
+        for repo in results:
+            for line in text_lines([repo]):
+                typer.echo(line)
         print_messages(results)
         typer.echo(summary_line(results, "due"), err=True)
     finish(results, report)
+    _interrupted(run)
     due = any(r.status is not Status.SUPPRESSED for repo in results for r in repo.fixes())
     raise typer.Exit(2 if any(r.errors for r in results) else 1 if due else 0)
 
