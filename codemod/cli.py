@@ -294,12 +294,14 @@ def apply(
     run = _run(RunRequest(
         mode, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config, repos_from,
         jobs, shard, depth, commit, offline, metadata_ttl, report))
-    results = run.results  # rebuilt on each read: printed a repository at a time
+    # each of `run.results` is rebuilt when read (printed a repository at a time); `results`
+    # are their stand-ins for what reads them all many times (the summary, the table)
+    results = run.results.summaries
     if output_format is Format.json:
-        typer.echo(to_json(results))
+        typer.echo(to_json(run.results))
     elif results:
-        masked = dry_run and any([print_diffs([repo]) for repo in results])
-        for repo in results:
+        masked = dry_run and any([print_diffs([repo]) for repo in run.results])
+        for repo in run.results:
             for line in text_lines([repo]):
                 typer.echo(line, err=True)
         print_messages(results)
@@ -316,7 +318,7 @@ def apply(
         )
 
         try:
-            mapping = secrets_mapping(results)
+            mapping = secrets_mapping(run.results)
             if mapping:
                 write_secrets_file(secrets_file, Path(results[0].root), mapping)
                 typer.echo(f"wrote {len(mapping)} secrets to {secrets_file} (mode 0600): "
@@ -358,20 +360,20 @@ def check(
         Mode.CHECK, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config,
         repos_from, jobs, shard, depth, offline=offline, metadata_ttl=metadata_ttl,
         report=report, texts=output_format is CheckFormat.sarif))
-    results = run.results  # rebuilt on each read: printed a repository at a time
+    results = run.results.summaries  # as in `apply`
     if output_format is CheckFormat.json:
-        typer.echo(to_json(results, checking=True))
+        typer.echo(to_json(run.results, checking=True))
     elif output_format is CheckFormat.sarif:
         from gha_fix.codemod.sarif import to_sarif_json
 
-        typer.echo(to_sarif_json(results))
+        typer.echo(to_sarif_json(run.results))
     elif output_format is CheckFormat.github:
-        for line in github_annotations(results):
+        for line in github_annotations(run.results):
             typer.echo(line)
         if results:
             typer.echo(summary_line(results, "due"), err=True)
     elif results:
-        for repo in results:
+        for repo in run.results:
             for line in text_lines([repo]):
                 typer.echo(line)
         print_messages(results)

@@ -3,9 +3,10 @@
 A bulk run must survive its fleet: a worker killed (out of memory, a crash in C) fails the one
 repository it was processing and is replaced; Ctrl-C stops handing out repositories, lets the
 ones in flight finish (a second Ctrl-C stops those too) and returns what was done; and the
-parent holds each result as a compressed pickle, rebuilt when read, so that its memory does
-not grow with the fleet.  Each worker is given one repository at a time over its own pipe,
-so the parent always knows which repository a dead worker was processing.
+parent holds each result as a compressed pickle, rebuilt when read, and a stand-in of it for
+the summary (`slim`), so that its memory barely grows with the fleet.  Each worker is given
+one repository at a time over its own pipe, so the parent always knows which repository a
+dead worker was processing.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from gha_fix.codemod.model import RepoResult
+from gha_fix.codemod.model import FileResult, Fix, FixResult, Note, NoteResult, RepoResult
 
 if TYPE_CHECKING:  # multiprocessing is imported when a pool starts (start-up time)
     from multiprocessing.connection import Connection
@@ -32,15 +33,23 @@ Counts = tuple[int, int, int]  # files, fixes, errors: what the progress bar sho
 
 class StoredResults(Sequence[RepoResult]):
     """Results in the order of their items, each stored as a compressed pickle and rebuilt on
-    every read (a read is cheap; the parent never holds thousands of results' objects)."""
+    every read (for what is printed once a repository: findings, diffs, JSON), and as its
+    `slim` stand-in (`summaries`: for the summary, the table, `--report`, the exit code,
+    which read every result many times)."""
 
     def __init__(self) -> None:
         self._blobs: dict[int, bytes] = {}
+        self._slim: dict[int, RepoResult] = {}
         self._order: list[int] | None = None
 
     def add(self, index: int, blob: bytes) -> None:
         self._blobs[index] = blob
+        self._slim[index] = slim(unpack(blob))
         self._order = None
+
+    @property
+    def summaries(self) -> list[RepoResult]:
+        return [self._slim[key] for key in self._keys()]
 
     def _keys(self) -> list[int]:
         if self._order is None:
@@ -64,6 +73,42 @@ class StoredResults(Sequence[RepoResult]):
     def __iter__(self) -> Iterator[RepoResult]:
         for key in self._keys():
             yield unpack(self._blobs[key])
+
+
+_SHARED: dict[tuple[Any, ...], Any] = {}
+_QUIET = FileResult("")  # every file without findings, errors or changes
+
+
+def slim(repo: RepoResult) -> RepoResult:
+    """A stand-in for `repo` that the summary, the table, `--report`, the messages, the errors
+    and the exit code read exactly as they read `repo` (paths of files with something to say,
+    errors, flags, secrets to mask, and of each finding its transform, safety, status and
+    unknown actions), at a fraction of its size: findings alike are one shared object, and so
+    are quiet files.  Not for printing findings (no messages or lines) or diffs."""
+    files: list[FileResult] = []
+    for file in repo.files:
+        fixes = [_shared(("fix", r.fix.transform, r.fix.safety, r.status, r.fix.secrets),
+                         lambda r=r: FixResult(Fix(r.fix.transform, (), "", (), r.fix.safety,
+                                                   secrets=r.fix.secrets), r.status, 0))
+                 for r in file.fixes]
+        notes = [_shared(("note", n.note.transform, n.note.unknown_actions, n.note.secrets),
+                         lambda n=n: NoteResult(Note(n.note.transform, (), "",
+                                                     n.note.unknown_actions,
+                                                     n.note.secrets), 0))
+                 for n in file.notes]
+        if not (fixes or notes or file.error or file.changed or file.written):
+            files.append(_QUIET)
+            continue
+        files.append(FileResult(file.path, "", "\n" if file.changed else "", fixes, notes,
+                                file.error, file.written))
+    return RepoResult(repo.root, files, repo.error, repo.branch, repo.messages)
+
+
+def _shared(key: tuple[Any, ...], make: Callable[[], T]) -> T:
+    found = _SHARED.get(key)
+    if found is None:
+        found = _SHARED[key] = make()
+    return found  # type: ignore[no-any-return]
 
 
 def pack(result: RepoResult) -> bytes:

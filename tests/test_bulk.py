@@ -256,3 +256,26 @@ def test_results_cross_processes_without_the_files_texts(fleet: Path) -> None:
         assert all(f.original == "" and f.new in ("", "\n") for f in repo.files)
     kept = run_fleet(discover([fleet / "alpha"]), RunSpec(Mode.CHECK, texts=True)).results
     assert kept[0].files[0].original.startswith("name: ci")
+
+
+def test_summaries_read_like_the_results(fleet: Path) -> None:
+    """The parent's stand-ins give the summary, the table, the report, the errors and the
+    exit code exactly as the full results do (the report's masking included)."""
+    from rich.console import Console
+
+    from gha_fix.codemod.bulk import run_fleet
+    from gha_fix.codemod.output import applied_verb
+    from gha_fix.codemod.report import bulk_report, error_lines, summary, summary_table
+
+    run = run_fleet(discover([fleet]), RunSpec(Mode.CHECK), jobs=2)
+    full, slim = list(run.results), run.results.summaries
+    assert len(slim) == 5
+
+    def table(results: list) -> str:
+        console = Console(width=120, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+        console.print(summary_table(results))
+        return console.export_text()
+
+    for render in (summary, bulk_report, error_lines, table, lambda r: applied_verb(r, True)):
+        assert render(slim) == render(full)
+    assert "npm_TEST" not in bulk_report(slim)
