@@ -275,8 +275,8 @@ def run_pool(items: Sequence[T], work: Work[T], jobs: int, order: Sequence[int],
                     replace(worker, f"worker died while processing this repository "
                                     f"({worker.cause()})")
                     continue
+                hand_out(worker)  # first: the worker goes on while this one is stored
                 run.add(index, blob, progress, done)
-                hand_out(worker)
     except KeyboardInterrupt:  # the second Ctrl-C: the items in flight stop too
         for worker in workers:
             if worker.index is not None:
