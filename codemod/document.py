@@ -8,9 +8,7 @@ core schema, as GitHub does (`on` is a string, not `True`).
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 import threading
 from dataclasses import dataclass, field
 from itertools import accumulate, count
@@ -179,34 +177,6 @@ def check_nesting(text: str) -> None:
         parser.dispose()
 
 
-def read_regular_file(path: Path, within: Path | None = None) -> bytes:
-    """The bytes of a regular file (inside the folder `within`, if given, symlinks resolved);
-    DocumentError for anything else: a FIFO would block the read forever, a device never ends,
-    a symlink loop or a missing target cannot be read.  The type is checked before opening
-    and again on the open descriptor (the file could be swapped in between)."""
-    try:
-        mode = os.stat(path).st_mode
-        if within is not None and not path.resolve().is_relative_to(within.resolve()):
-            raise DocumentError("symlink leads outside the repo", 0)
-        if not stat.S_ISREG(mode):
-            raise DocumentError(_not_regular(mode), 0)
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        with os.fdopen(fd, "rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
-            if not stat.S_ISREG(mode):
-                raise DocumentError(_not_regular(mode), 0)
-            return handle.read()
-    except OSError as exc:
-        raise DocumentError(f"cannot read: {exc.strerror or exc}", 0) from None
-
-
-def _not_regular(mode: int) -> str:
-    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
-             (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
-    kind = next((name for test, name in kinds if test(mode)), "not a file")
-    return f"cannot read: not a regular file ({kind})"
-
-
 # --- YAML 1.2 core schema -------------------------------------------------------------------
 _NULL = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
@@ -327,6 +297,8 @@ class Document:
 
     @classmethod
     def from_file(cls, path: Path, shown_as: str) -> Document:
+        from gha_fix.codemod.reading import read_regular_file
+
         return cls.from_bytes(shown_as, read_regular_file(path))
 
     def with_text(self, text: str) -> Document:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gha_fix.codemod.document import Document, DocumentError, read_regular_file
+from gha_fix.codemod.document import Document, DocumentError
+from gha_fix.codemod.reading import read_regular_file
 
 if TYPE_CHECKING:
     from gha_fix.codemod.github_files import GitHubFiles
