@@ -102,7 +102,10 @@ def test_ctrl_c_stops_a_bulk_run_and_writes_the_partial_report(tmp_path: Path) -
     report = tmp_path / "r.json"
     proc = start("apply", "--no-commit", "--jobs", "2", "--report", str(report),
                  str(tmp_path / "org"), cwd=tmp_path)
-    time.sleep(2.5)  # the interpreter starts, then about two repositories a second a worker
+    deadline = time.monotonic() + 30  # once a repository is written (a worker takes ~0.5 s each)
+    while not any("permissions:" in (r / CI).read_text() for r in repos):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     sent = time.monotonic()
     code, _, err = finish(proc, timeout=20)
