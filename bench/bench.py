@@ -6,6 +6,9 @@
     python bench/bench.py --mode dry-run  # every registered transform, nothing written
     python bench/bench.py --mode bulk     # `gha-fix apply --dry-run` over every repo folder,
                                           # --jobs 1 and 2, side by side with `zizmor --offline`
+    python bench/bench.py --mode memory --copies 100,1000
+                                          # peak memory of `gha-fix apply --dry-run --report`
+                                          # over N copies of one corpus repo (--repo NAME)
 
 Figures are per-file medians and throughput on one core; run it twice and compare ratios.
 The bulk mode times whole command runs (process start-up included): wall time, files/s and
@@ -37,11 +40,18 @@ from gha_fix.codemod.runner import RunOptions, process_document, select_transfor
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
-    parser.add_argument("--mode", choices=["parse", "edit", "dry-run", "bulk"], default="parse")
+    parser.add_argument("--mode", choices=["parse", "edit", "dry-run", "bulk", "memory"],
+                        default="parse")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", default="1,2", help="bulk: --jobs values to time")
     parser.add_argument("--no-zizmor", action="store_true", help="bulk: skip the comparison")
+    parser.add_argument("--copies", default="100,1000", help="memory: fleet sizes to run")
+    parser.add_argument("--repo", default="composer__composer", help="memory: the repo to copy")
     args = parser.parse_args()
+    if args.mode == "memory":
+        memory(args.corpus / args.repo, [int(n) for n in args.copies.split(",")],
+               [int(j) for j in args.jobs.split(",")])
+        return
     repos = sorted(p for p in args.corpus.iterdir() if (p / ".github" / "workflows").is_dir())
     if args.mode == "bulk":
         bulk(repos, [int(j) for j in args.jobs.split(",")], args.rounds, not args.no_zizmor)
@@ -186,6 +196,30 @@ def bulk(repos: list[Path], jobs: list[int], rounds: int, with_zizmor: bool) -> 
         g = best_of(command, rounds)
         print(row(f"gha-fix apply --dry-run --jobs {j}", len(files), g)
               + f"  wall ratio gha-fix/zizmor {g[0] / z[0]:.2f}")
+
+
+# --- memory: a growing fleet must not grow the memory -----------------------------------------
+def memory(repo: Path, copies: list[int], jobs: list[int]) -> None:
+    """Peak RSS of the process tree for fleets of `copies` copies of `repo` (flat is right)."""
+    import tempfile
+
+    gha_fix = [sys.executable, "-m", "gha_fix"]
+    print(f"memory: copies of {repo.name} ({os.cpu_count()} CPUs); "
+          "gha-fix apply --dry-run --offline --report R")
+    with tempfile.TemporaryDirectory(prefix="gha-fix-memory-") as tmp:
+        fleet = Path(tmp) / "fleet"
+        made = 0
+        for n in sorted(copies):
+            for index in range(made, n):  # the fleet grows: copies already made are kept
+                shutil.copytree(repo / ".github", fleet / f"r{index:05d}" / ".github",
+                                symlinks=True)
+            made = n
+            for j in jobs:
+                command = [*gha_fix, "apply", "--dry-run", "--offline", "--jobs", str(j),
+                           "--report", str(Path(tmp) / "report.json"), str(fleet)]
+                wall, cpu, rss = measure(command)
+                print(f"  {n:6d} copies  --jobs {j}  {wall:7.2f} s  cpu {cpu:7.2f} s  "
+                      f"peak {rss / 2**20:6.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@
 A platform team fixes a fleet, not one repo.  A PATH that holds `.github/workflows/` is a repo
 root (a git checkout or a plain folder); any other folder is searched, `depth` levels down,
 for such roots.  `--shard K/N` keeps every N-th root of the sorted list, so N machines (a CI
-matrix) given the same list split it without talking to each other.  Repos run in separate
-processes (`concurrent.futures.ProcessPoolExecutor`); a repo that fails becomes an error in
-its own result and never stops the others.  Everything crossing processes is picklable.
+matrix) given the same list split it without talking to each other.  Repos run in worker
+processes (`codemod/pool.py`: a dead worker fails only its repo, Ctrl-C stops cleanly, results
+are kept compressed); a repo that fails becomes an error in its own result and never stops the
+others.  Everything crossing processes is picklable.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import partial
 from pathlib import Path
 
 from gha_fix.codemod.diff import file_diff
 from gha_fix.codemod.git import CommitOptions
 from gha_fix.codemod.model import RepoResult
+from gha_fix.codemod.pool import Counts, PoolRun, counts, deferred_interrupt, pack, run_pool
 from gha_fix.codemod.repo import is_repo_root
 from gha_fix.codemod.runner import RunOptions, process_repo
 from gha_fix.codemod.transform import Transform
@@ -48,6 +51,7 @@ class RunSpec:
     transforms: tuple[Transform, ...] | None = None  # None: the registry, as configured
     diffs: bool = False  # render the diffs in the worker (in parallel), for --dry-run
     many: bool = False  # more than one repo: diffs show paths with the repo's folder
+    texts: bool = False  # keep the files' texts in the results (SARIF needs them)
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,10 @@ class Target:
 
 
 class ShardError(ValueError):
+    pass
+
+
+class ReposFileError(ValueError):
     pass
 
 
@@ -72,8 +80,15 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def read_repos_file(path: Path) -> list[Path]:
-    """One path a line; blank lines and `#` comments are skipped."""
-    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    """One path a line; blank lines and `#` comments are skipped.  OSError if unreadable;
+    ReposFileError if not UTF-8."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ReposFileError(f"{path}:{line}: not UTF-8 (one path a line)") from None
+    lines = (line.strip() for line in text.splitlines())
     return [Path(line) for line in lines if line and not line.startswith("#")]
 
 
@@ -145,19 +160,54 @@ def run_one(target: Target, spec: RunSpec) -> RepoResult:
             from gha_fix.codemod.git import commit_repo
 
             options = replace(spec.options, write=False)
-            return commit_repo(
+            result = commit_repo(
                 target.path,
                 lambda folder, slug: process_repo(folder, options, transforms, slug),
                 spec.commit,
             )
-        options = replace(spec.options, write=spec.mode is Mode.WRITE)
-        result = process_repo(target.path, options, transforms)
-        for file in result.files if spec.diffs else ():
-            if file.changed:
-                file_diff(result, file, spec.many)
-        return result
+        else:
+            options = replace(spec.options, write=spec.mode is Mode.WRITE)
+            result = process_repo(target.path, options, transforms)
+            for file in result.files if spec.diffs else ():
+                if file.changed:
+                    file_diff(result, file, spec.many)
     except Exception as exc:  # one repo's bug must not stop the fleet
         return RepoResult(str(target.path), error=f"{target.path}: internal error: {exc!r}")
+    return result if spec.texts else without_texts(result)
+
+
+def without_texts(result: RepoResult) -> RepoResult:
+    """The files' texts replaced by stand-ins that keep `changed` (the diffs, rendered, stay):
+    a fleet's results cross processes and are kept until the summary, and the texts were
+    nearly all of their size."""
+    for file in result.files:
+        changed = file.changed
+        file.original, file.new = "", "\n" if changed else ""
+    return result
+
+
+def run_fleet(
+    targets: Sequence[Target],
+    spec: RunSpec,
+    jobs: int | None = None,
+    progress: ProgressBar | None = None,
+) -> PoolRun:
+    """Every target (in `jobs` worker processes, default: CPU count, once there are two);
+    the results come back in the order of `targets`.  Ctrl-C stops handing out repositories:
+    the ones in flight finish, and the run is `interrupted`."""
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    if len(targets) <= 1:  # one repository: in this process (Ctrl-C as usual)
+        run = PoolRun(len(targets))
+        with progress or nullcontext():
+            for index, target in enumerate(targets):
+                result = run_one(target, spec)
+                run.add(index, pack(result), progress, counts(result))
+        return run
+    # biggest repos first, so that no big one starts last and leaves the other workers idle
+    order = sorted(range(len(targets)), key=lambda i: -_weight(targets[i]))
+    with deferred_interrupt() as stop, progress or nullcontext():
+        return run_pool(targets, partial(run_one, spec=spec), jobs, order, _failed, stop,
+                        progress)
 
 
 def run_all(
@@ -166,37 +216,14 @@ def run_all(
     jobs: int | None = None,
     progress: ProgressBar | None = None,
 ) -> list[RepoResult]:
-    """Results in the order of `targets`; `jobs` worker processes (default: CPU count)."""
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    results: list[RepoResult] = []
-    if jobs == 1 or len(targets) <= 1:
-        with progress or nullcontext():
-            for target in targets:
-                results.append(run_one(target, spec))
-                if progress:
-                    progress(results[-1])
-        return results
-    # imported here: multiprocessing is not needed by the one-repository run (start-up time)
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    """`run_fleet`'s results, as a list."""
+    return list(run_fleet(targets, spec, jobs, progress).results)
 
-    slots: list[RepoResult | None] = [None] * len(targets)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(targets))) as pool:
-        # biggest repos first, so that no big one starts last and leaves the other workers idle
-        order = sorted(range(len(targets)), key=lambda i: -_weight(targets[i]))
-        futures = {pool.submit(run_one, targets[i], spec): i for i in order}
-        # the bar's refresh thread starts after the workers are forked
-        with progress or nullcontext():
-            for future in as_completed(futures):
-                index = futures[future]
-                try:
-                    result = future.result()
-                except Exception as exc:  # the worker died (killed, out of memory)
-                    path = targets[index].path
-                    result = RepoResult(str(path), error=f"{path}: worker failed: {exc!r}")
-                slots[index] = result
-                if progress:
-                    progress(result)
-    return [r for r in slots if r is not None]
+
+def _failed(target: Target, why: str) -> RepoResult:
+    if why == "interrupted":
+        why = "interrupted while processing this repository (some files may be written)"
+    return RepoResult(str(target.path), error=f"{target.path}: {why}")
 
 
 def _weight(target: Target) -> int:
@@ -241,8 +268,9 @@ class ProgressBar:
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
-    def __call__(self, result: RepoResult) -> None:
-        self.files += len(result.files)
-        self.fixes += len(result.fixes())
-        self.errors += len(result.errors)
+    def __call__(self, done: Counts) -> None:
+        files, fixes, errors = done
+        self.files += files
+        self.fixes += fixes
+        self.errors += errors
         self.progress.update(self.task, advance=1, stats=self._stats())

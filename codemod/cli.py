@@ -14,7 +14,7 @@ import typer
 from gha_fix.codemod.bulk import DEFAULT_DEPTH, Mode
 from gha_fix.codemod.config import ConfigError
 from gha_fix.codemod.git import CommitOptions
-from gha_fix.codemod.model import RepoResult, Status
+from gha_fix.codemod.model import Status
 from gha_fix.codemod.output import (
     MASKED_NOTE,
     applied_verb,
@@ -23,6 +23,7 @@ from gha_fix.codemod.output import (
     print_messages,
 )
 from gha_fix.codemod.paths import display_path
+from gha_fix.codemod.pool import PoolRun
 
 app = typer.Typer(
     add_completion=False,
@@ -131,6 +132,8 @@ class RunRequest:
     offline: bool = False
     metadata_ttl: str | None = None  # as given: 90s, 30m, 12h, 7d
     metadata_timeout: str | None = None  # as given: 10s, 1m
+    report: Path | None = None  # --report: checked before anything runs
+    texts: bool = False  # the results keep the files' texts (SARIF)
 
 
 # what a user may type after a flag believing it takes a value (`--dry-run true`)
@@ -142,16 +145,42 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _run(request: RunRequest) -> list[RepoResult]:
+def _check_report(report: Path) -> None:
+    """Exit 2 unless `report` can be written: found out before any repository is changed."""
+    import tempfile
+
+    if report.is_dir():
+        _fail(f"{report}: cannot write the report: it is a folder")
+    try:
+        with tempfile.NamedTemporaryFile(dir=report.parent, prefix=".gha-fix-"):
+            pass
+        if report.exists():
+            with report.open("r+b"):
+                pass
+    except OSError as exc:
+        _fail(f"{report}: cannot write the report: {exc.strerror or exc}")
+
+
+def _interrupted(run: PoolRun) -> None:
+    """Ctrl-C stopped the run: say how far it got and exit 130 (the outputs, the summary and
+    `--report` cover the repositories done)."""
+    if run.interrupted:
+        typer.echo(f"gha-fix: interrupted after {len(run.results)} of {run.total} "
+                   "repositories; the others were not touched", err=True)
+        raise typer.Exit(130)
+
+
+def _run(request: RunRequest) -> PoolRun:
     """Find the repositories and process them; bad arguments exit 2 before any is touched."""
     from gha_fix.codemod.bulk import (
         ProgressBar,
+        ReposFileError,
         RunSpec,
         ShardError,
         discover,
         parse_shard,
         read_repos_file,
-        run_all,
+        run_fleet,
     )
     from gha_fix.codemod.bulk import shard as take_shard
     from gha_fix.codemod.github_files import parse_duration
@@ -178,21 +207,23 @@ def _run(request: RunRequest) -> list[RepoResult]:
         select_transforms({}, options) if options.select or options.ignore else None
         part = parse_shard(request.shard) if request.shard else None
         listed = read_repos_file(request.repos_from) if request.repos_from else []
-    except (ConfigError, ShardError, OSError) as exc:
+    except (ConfigError, ShardError, ReposFileError, OSError) as exc:
         _fail(f"{request.repos_from}: {exc.strerror}" if isinstance(exc, OSError) else str(exc))
+    if request.report is not None:
+        _check_report(request.report)
     given = [*request.paths, *listed] or [Path(".")]
     targets = discover(given, request.depth)
     if not any(t.error or is_repo_root(t.path) for t in targets):
         shown = " ".join(display_path(p) for p in given)
         typer.echo(f"gha-fix: nothing found: no repository (a folder with .github/workflows/) "
                    f"under {shown}, {request.depth} levels deep", err=True)
-        return []
+        return PoolRun(0)
     if part:
         targets = take_shard(targets, *part)
     spec = RunSpec(request.mode, options, request.commit, diffs=request.mode is Mode.DRY_RUN,
-                   many=len(targets) > 1)
+                   many=len(targets) > 1, texts=request.texts)
     show = sys.stderr.isatty() and len(targets) > 1
-    return run_all(targets, spec, request.jobs, ProgressBar(len(targets)) if show else None)
+    return run_fleet(targets, spec, request.jobs, ProgressBar(len(targets)) if show else None)
 
 
 @app.command(
@@ -268,15 +299,19 @@ def apply(
         except SecretsFileError as exc:
             _fail(str(exc))
     commit = CommitOptions(branch=branch, force=force, push=remote if push else None)
-    results = _run(RunRequest(
+    run = _run(RunRequest(
         mode, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config, repos_from,
-        jobs, shard, depth, commit, offline, metadata_ttl, metadata_timeout))
+        jobs, shard, depth, commit, offline, metadata_ttl, metadata_timeout, report))
+    # each of `run.results` is rebuilt when read (printed a repository at a time); `results`
+    # are their stand-ins for what reads them all many times (the summary, the table)
+    results = run.results.summaries
     if output_format is Format.json:
-        typer.echo(to_json(results))
+        typer.echo(to_json(run.results))
     elif results:
-        masked = dry_run and print_diffs(results)
-        for line in text_lines(results):
-            typer.echo(line, err=True)
+        masked = dry_run and any([print_diffs([repo]) for repo in run.results])
+        for repo in run.results:
+            for line in text_lines([repo]):
+                typer.echo(line, err=True)
         print_messages(results)
         verb = "would be applied" if dry_run else applied_verb(results, mode is Mode.COMMIT)
         typer.echo(summary_line(results, verb), err=True)
@@ -288,11 +323,12 @@ def apply(
         from gha_fix.codemod.secrets_file import finish as finish_secrets
 
         try:  # a dry run writes nothing: it names the secrets it would write
-            said = finish_secrets(secrets_file, results, dry_run)
+            said = finish_secrets(secrets_file, run.results, dry_run)
         except SecretsFileError as exc:  # its message never holds a value
             _fail(str(exc))
         if said:
             typer.echo(said, err=True)
+    _interrupted(run)
     raise typer.Exit(2 if any(r.errors for r in results) else 0)
 
 
@@ -323,27 +359,31 @@ def check(
     """Report what `apply` would change as `file:line: \\[transform] message`; for CI."""
     from gha_fix.codemod.report import github_annotations, summary_line, text_lines, to_json
 
-    results = _run(RunRequest(
+    run = _run(RunRequest(
         Mode.CHECK, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config,
         repos_from, jobs, shard, depth, offline=offline, metadata_ttl=metadata_ttl,
-        metadata_timeout=metadata_timeout))
+        metadata_timeout=metadata_timeout, report=report,
+        texts=output_format is CheckFormat.sarif))
+    results = run.results.summaries  # as in `apply`
     if output_format is CheckFormat.json:
-        typer.echo(to_json(results, checking=True))
+        typer.echo(to_json(run.results, checking=True))
     elif output_format is CheckFormat.sarif:
         from gha_fix.codemod.sarif import to_sarif_json
 
-        typer.echo(to_sarif_json(results))
+        typer.echo(to_sarif_json(run.results))
     elif output_format is CheckFormat.github:
-        for line in github_annotations(results):
+        for line in github_annotations(run.results):
             typer.echo(line)
         if results:
             typer.echo(summary_line(results, "due"), err=True)
     elif results:
-        for line in text_lines(results):
-            typer.echo(line)
+        for repo in run.results:
+            for line in text_lines([repo]):
+                typer.echo(line)
         print_messages(results)
         typer.echo(summary_line(results, "due"), err=True)
     finish(results, report)
+    _interrupted(run)
     due = any(r.status is not Status.SUPPRESSED for repo in results for r in repo.fixes())
     raise typer.Exit(2 if any(r.errors for r in results) else 1 if due else 0)
 

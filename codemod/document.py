@@ -19,11 +19,16 @@ from typing import Any
 import _ruamel_yaml  # ruamel.yaml.clib: libyaml's composer, node positions
 from ruamel.yaml.cyaml import CParser
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, StreamEndEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.tag import Tag
 
 YamlPath = tuple[str | int, ...]
 BOM = "\ufeff"
+# Collections nested deeper than this are refused before any node is built: the composer
+# recurses (in C: 30,000 levels crash the process; ~330 raise RecursionError).  Real workflows
+# nest fewer than 20 levels.
+MAX_DEPTH = 200
 
 
 class DocumentError(Exception):
@@ -125,6 +130,53 @@ def _compose(text: str) -> Node | None:
                 setattr(_ruamel_yaml, name, cls)
 
 
+# A flow collection opens only where a node starts (after a space, `:`, `,`, `?` or `-`), and
+# nested ones right after it: `${{` and brackets inside words open nothing.
+_FLOW_OPENERS = re.compile(r"[\[{](?<=[\s:,?\-][\[{])[\[{\s]*")
+# libyaml also breaks lines at a lone CR, NEL, LS and PS; Document counts LF (and CRLF) only
+_ODD_BREAK = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+
+
+def _within_bound(text: str, flows: int) -> bool:
+    """Whether nesting is surely within MAX_DEPTH: block depth is at most twice the widest run
+    of indentation and indicators (` ?:-`) at a line's start plus one (a block collection
+    starts right of its parent; a sequence in a mapping may share its column), flow depth at
+    most the number of openers."""
+    lead = (MAX_DEPTH - flows) // 2 - 1
+    run = f"[ ?:-]{{{lead}}}"  # `\n` first: the regex engine then skips to each line quickly
+    return lead > 0 and not re.match(run, text) and not re.search(f"\n{run}", text)
+
+
+def check_nesting(text: str) -> None:
+    """DocumentError when collections nest deeper than MAX_DEPTH, found before any node is
+    built.  Two cheap bounds first (every `[` and `{` but those of `${{`; then only those where
+    a node can start); a text over both is parsed into events, whose depth is counted exactly
+    (libyaml's parser keeps its own stack: it does not recurse)."""
+    if _within_bound(text, text.count("[") + text.count("{") - 2 * text.count("${{")):
+        return
+    if text[:1] not in ("[", "{") and _within_bound(
+            text, sum(run.count("[") + run.count("{") for run in _FLOW_OPENERS.findall(text))):
+        return
+    parser = _Composer(text)
+    depth = 0
+    try:
+        while True:
+            event = parser.get_event()
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise DocumentError(f"collections nested more than {MAX_DEPTH} levels "
+                                        "deep", event.start_mark.line + 1)
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, StreamEndEvent):
+                return
+    except MarkedYAMLError:
+        return  # invalid YAML, no deeper than seen so far: the composer says where
+    finally:
+        parser.dispose()
+
+
 # --- YAML 1.2 core schema -------------------------------------------------------------------
 _NULL = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
@@ -211,6 +263,12 @@ class Document:
             text = text[1:]
         if "\x00" in text:
             raise DocumentError("contains a NUL byte", text[: text.index("\x00")].count("\n") + 1)
+        odd = _ODD_BREAK.search(text)
+        if odd:
+            kind = "CR" if odd.group() == "\r" else f"U+{ord(odd.group()):04X}"
+            raise DocumentError(f"line break other than LF or CRLF ({kind}): convert the file's "
+                                "line endings to LF", text[: odd.start()].count("\n") + 1)
+        check_nesting(text)
         try:
             root = _compose(text)
         except MarkedYAMLError as exc:
@@ -220,6 +278,8 @@ class Document:
                 raise DocumentError("several YAML documents in one file", line) from None
             reason = (exc.problem or exc.context or "invalid YAML").strip()
             raise DocumentError(f"invalid YAML: {reason}", line) from None
+        except RecursionError:  # MAX_DEPTH keeps this away; a low recursion limit does not
+            raise DocumentError("collections nested too deeply", 0) from None
         except Exception as exc:  # the composer also raises plain errors on odd input
             raise DocumentError(f"invalid YAML: {exc}", 0) from None
         if root is None:
@@ -237,11 +297,9 @@ class Document:
 
     @classmethod
     def from_file(cls, path: Path, shown_as: str) -> Document:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise DocumentError(f"cannot read: {exc.strerror or exc}", 0) from None
-        return cls.from_bytes(shown_as, raw)
+        from gha_fix.codemod.reading import read_regular_file
+
+        return cls.from_bytes(shown_as, read_regular_file(path))
 
     def with_text(self, text: str) -> Document:
         """A new document for edited text (raises DocumentError if it no longer parses)."""

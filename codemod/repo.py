@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gha_fix.codemod.document import Document, DocumentError
+from gha_fix.codemod.reading import read_regular_file
 
 if TYPE_CHECKING:
     from gha_fix.codemod.github_files import GitHubFiles
@@ -52,6 +53,9 @@ class RepoContext:
             self.warnings.append(message)
 
     def workflow_files(self) -> list[Path]:
+        """The `.yml`/`.yaml` entries of the workflows folder that are not folders: FIFOs,
+        broken links and symlink loops too (reading one is that file's error, see `parse`);
+        OSError if the folder cannot be listed."""
         folder = self.root / WORKFLOWS_DIR
         if not folder.is_dir():
             return []
@@ -62,7 +66,7 @@ class RepoContext:
     def inside(self, path: Path) -> bool:
         try:
             path.resolve().relative_to(self.root.resolve())
-        except (ValueError, OSError):
+        except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
             return False
         return True
 
@@ -70,11 +74,9 @@ class RepoContext:
         """A YAML file of the repo, parsed once per run (transforms and the runner share it);
         raises DocumentError (also for a path outside the repo)."""
         if rel not in self._documents:
-            path = self.root / rel
             try:
-                if not self.inside(path):
-                    raise DocumentError("symlink leads outside the repo", 0)
-                self._documents[rel] = Document.from_file(path, rel)
+                raw = read_regular_file(self.root / rel, self.root)
+                self._documents[rel] = Document.from_bytes(rel, raw)
             except DocumentError as exc:
                 self._documents[rel] = exc
         found = self._documents[rel]

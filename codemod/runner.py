@@ -276,20 +276,28 @@ def _process_files(repo: RepoContext, chosen: Sequence[Transform], options: RunO
     """Every workflow, then the other files the transforms fix; nothing written."""
     result = RepoResult(str(repo.root))
     root = repo.root
-    for path in repo.workflow_files():
+    try:
+        paths = repo.workflow_files()
+    except OSError as exc:
+        return [], f"{root}: cannot list .github/workflows: {exc.strerror or exc}"
+    for path in paths:
         shown = relative(root, path)
-        if path.is_symlink() and not repo.inside(path):
-            error = f"{shown}:0: symlink leads outside the repo"
-            result.files.append(FileResult(shown, error=error))
-            continue
         try:
-            doc = repo.read_document(shown)  # shared with transforms that read other workflows
-        except DocumentError as exc:
-            result.files.append(FileResult(shown, error=f"{shown}:{exc.line}: {exc.reason}"))
-            continue
-        result.files.append(process_document(doc, chosen, repo, options, blocked))
+            result.files.append(_process_workflow(repo, shown, chosen, options, blocked))
+        except Exception as exc:  # one file's surprise never fails the repository's others
+            result.files.append(FileResult(shown, error=f"{shown}:0: internal error "
+                                           f"({type(exc).__name__}); this file was left as is"))
     result.files += process_other_files(repo, chosen, options, result, blocked)
     return result.files, result.error
+
+
+def _process_workflow(repo: RepoContext, shown: str, transforms: Sequence[Transform],
+                      options: RunOptions, blocked: dict[str, str]) -> FileResult:
+    try:
+        doc = repo.read_document(shown)  # shared with transforms that read other workflows
+    except DocumentError as exc:
+        return FileResult(shown, error=f"{shown}:{exc.line}: {exc.reason}")
+    return process_document(doc, transforms, repo, options, blocked)
 
 
 def process_other_files(

@@ -215,3 +215,67 @@ def test_a_crashing_repo_never_stops_the_others(fleet: Path, monkeypatch: pytest
     results = run_all(discover([fleet]), RunSpec(Mode.CHECK), jobs=2)
     assert results[0].errors == [f"{fleet / 'alpha'}: internal error: MemoryError('boom')"]
     assert all(len(r.fixes()) == 2 for r in results[1:] if Path(r.root).name != "gamma")
+
+
+@pytest.mark.parametrize("where", ["missing/out.json", "a-file/out.json", "folder"])
+def test_unwritable_report_is_refused_before_anything_is_committed(
+        fleet: Path, tmp_path: Path, where: str) -> None:
+    """Fails on the code before the fix: the repositories were committed first, and the
+    report's failure came after (exit 2 with every branch made)."""
+    (tmp_path / "a-file").write_text("not a folder\n")
+    (tmp_path / "folder").mkdir()
+    report = tmp_path / where
+    code, out, err = run("apply", "--jobs", "2", "--report", str(report), str(fleet))
+    assert code == 2 and out == ""
+    assert err.startswith(f"gha-fix: {report}: cannot write the report: ")
+    assert err.count("\n") == 1
+    assert git(fleet / "alpha", "branch", "--list", "gha-fix/*") == ""
+    assert "permissions" not in (fleet / "alpha" / CI).read_text()
+
+
+def test_repos_from_that_is_not_utf8_is_one_line(fleet: Path, tmp_path: Path) -> None:
+    """Fails on the code before the fix: a UnicodeDecodeError traceback."""
+    listing = tmp_path / "repos.txt"
+    listing.write_bytes(f"{fleet / 'alpha'}\n".encode() + b"caf\xe9\n")
+    code, out, err = run("check", "--repos-from", str(listing))
+    assert (code, out) == (2, "")
+    assert err == f"gha-fix: {listing}:2: not UTF-8 (one path a line)\n"
+
+
+def test_results_cross_processes_without_the_files_texts(fleet: Path) -> None:
+    """The parent of a bulk run keeps each result compressed, without the files' texts
+    (`changed` and the rendered diffs stay): its memory does not grow with the fleet's text."""
+    from gha_fix.codemod.bulk import run_fleet
+
+    spec = RunSpec(Mode.DRY_RUN, diffs=True, many=True)
+    run = run_fleet(discover([fleet / "alpha", fleet / "plain"]), spec, jobs=2)
+    assert not run.interrupted and run.total == len(run.results) == 2
+    for repo in run.results:
+        changed = [f for f in repo.files if f.changed]
+        assert [f.path for f in changed] == [CI] and changed[0].diff
+        assert all(f.original == "" and f.new in ("", "\n") for f in repo.files)
+    kept = run_fleet(discover([fleet / "alpha"]), RunSpec(Mode.CHECK, texts=True)).results
+    assert kept[0].files[0].original.startswith("name: ci")
+
+
+def test_summaries_read_like_the_results(fleet: Path) -> None:
+    """The parent's stand-ins give the summary, the table, the report, the errors and the
+    exit code exactly as the full results do (the report's masking included)."""
+    from rich.console import Console
+
+    from gha_fix.codemod.bulk import run_fleet
+    from gha_fix.codemod.output import applied_verb
+    from gha_fix.codemod.report import bulk_report, error_lines, summary, summary_table
+
+    run = run_fleet(discover([fleet]), RunSpec(Mode.CHECK), jobs=2)
+    full, slim = list(run.results), run.results.summaries
+    assert len(slim) == 5
+
+    def table(results: list) -> str:
+        console = Console(width=120, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+        console.print(summary_table(results))
+        return console.export_text()
+
+    for render in (summary, bulk_report, error_lines, table, lambda r: applied_verb(r, True)):
+        assert render(slim) == render(full)
+    assert "npm_TEST" not in bulk_report(slim)
