@@ -21,14 +21,33 @@ _VALID_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # --- the rule table ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Rule:
+    """A known token format. Its regexes are compiled on first use: most runs meet few formats
+    (compiling all of them was a third of a small repository's run)."""
+
     id: str
     name: str
-    regex: re.Pattern[str]
+    pattern: str  # the regex, as written in secret_rules.yml
     secret: str
-    keys: re.Pattern[str] | None
+    keys_pattern: str = ""  # a key-bound rule: the keys (env, inputs) it applies to
     literal: str = ""  # text every match starts with ("ghp_"): a cheap test before the regex
-    core: re.Pattern[str] | None = None  # the regex without its edges: faster over a whole file
     required: str = ""  # the longest text every match contains ("Q~", ".atlasv1.")
+
+    @cached_property
+    def keys(self) -> re.Pattern[str] | None:
+        return re.compile(self.keys_pattern) if self.keys_pattern else None
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        """The whole match: a key-bound rule (no distinctive prefix) matches the whole value;
+        any other must not start or end inside a word."""
+        if self.keys_pattern:
+            return re.compile(self.pattern)
+        return re.compile(rf"(?<![A-Za-z0-9_])(?:{self.pattern})(?![A-Za-z0-9_])")
+
+    @cached_property
+    def core(self) -> re.Pattern[str]:
+        """The regex without its edges: faster over a whole file."""
+        return re.compile(self.pattern)
 
 
 def literal_prefix(regex: str) -> str:
@@ -57,15 +76,15 @@ class Table:
 
     @cached_property
     def keyed(self) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.keys is not None)
+        return tuple(r for r in self.rules if r.keys_pattern)
 
     @cached_property
     def prefixed(self) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.keys is None and r.literal)
+        return tuple(r for r in self.rules if not r.keys_pattern and r.literal)
 
     @cached_property
     def bare(self) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.keys is None and not r.literal)
+        return tuple(r for r in self.rules if not r.keys_pattern and not r.literal)
 
 
 @lru_cache(maxsize=1)
@@ -73,11 +92,9 @@ def table() -> Table:
     data = load("secret_rules.yml")
     rules = []
     for raw in data["rules"]:
-        keys = re.compile(raw["keys"]) if raw.get("keys") else None
-        # a key-bound rule (no distinctive prefix) must match the whole value
-        pattern = raw["regex"] if keys else rf"(?<![A-Za-z0-9_])(?:{raw['regex']})(?![A-Za-z0-9_])"
-        rules.append(Rule(raw["id"], raw["name"], re.compile(pattern), raw["secret"], keys,
-                          "" if keys else literal_prefix(raw["regex"]), re.compile(raw["regex"]),
+        keys = raw.get("keys") or ""
+        rules.append(Rule(raw["id"], raw["name"], raw["regex"], raw["secret"], keys,
+                          "" if keys else literal_prefix(raw["regex"]),
                           required_literal(raw["regex"])))
     nb = data["name_based"]
     return Table(
@@ -86,10 +103,10 @@ def table() -> Table:
         re.compile(nb["not_values"]),
         int(nb["min_length"]), float(nb["min_entropy"]), int(nb["min_classes"]),
         {k.lower(): dict(v or {}) for k, v in data["action_inputs"].items()},
-        re.compile("|".join(f"(?:{r.keys.pattern.removeprefix('(?i)')})"
-                            for r in rules if r.keys is not None), re.IGNORECASE),
+        re.compile("|".join(f"(?:{r.keys_pattern.removeprefix('(?i)')})"
+                            for r in rules if r.keys_pattern), re.IGNORECASE),
         re.compile("|".join(re.escape(r.literal) for r in rules if r.literal) or r"(?!)"),
-        min(min_width(r.regex.pattern) for r in rules),
+        min(min_width(r.pattern) for r in rules),
     )
 
 
@@ -197,7 +214,7 @@ def rules_in(text: str) -> list[Rule]:
     whole, since the rules' edges are lookarounds that a line break satisfies)."""
     rules = table()
     return [r for r in (*rules.prefixed, *rules.bare)
-            if r.required in text and (r.core or r.regex).search(text)]
+            if r.required in text and r.core.search(text)]
 
 
 def entropy(text: str) -> float:
