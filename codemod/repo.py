@@ -54,7 +54,8 @@ class RepoContext:
 
     def workflow_files(self) -> list[Path]:
         """The `.yml`/`.yaml` entries of the workflows folder that are not folders: FIFOs,
-        broken links and symlink loops too (reading one is that file's error, see `parse`);
+        broken links and symlink loops too (reading one is that file's error, see
+        `read_document`);
         OSError if the folder cannot be listed."""
         folder = self.root / WORKFLOWS_DIR
         if not folder.is_dir():
@@ -62,6 +63,16 @@ class RepoContext:
         return sorted(
             p for p in folder.iterdir() if p.suffix in (".yml", ".yaml") and not p.is_dir()
         )
+
+    def read_text(self, rel: str) -> str:
+        """A UTF-8 text file of the repository (a script a step runs): only a regular file
+        inside the repository is read (a FIFO would block forever); DocumentError otherwise,
+        with the reason."""
+        data = read_regular_file(self.root / rel, within=self.root)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DocumentError("not UTF-8", 0) from None
 
     def inside(self, path: Path) -> bool:
         try:

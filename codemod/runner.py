@@ -337,11 +337,9 @@ def _apply_file_fixes(repo: RepoContext, path: str, fixes: list[FileFix], option
     from gha_fix.codemod.python_edit import apply_python_fixes
 
     try:
-        source = (repo.root / path).read_text(encoding="utf-8")
-    except OSError as exc:
-        return FileResult(path, error=f"{path}:0: cannot read: {exc.strerror or exc}")
-    except UnicodeDecodeError:
-        return FileResult(path, error=f"{path}:0: cannot read: not UTF-8")
+        source = repo.read_text(path)
+    except DocumentError as exc:
+        return FileResult(path, error=f"{path}:0: cannot read: {exc.reason}")
     result = FileResult(path, original=source, new=source)
     safe = [i for i, item in enumerate(fixes)
             if not taken and (item.fix.safety is Safety.SAFE or options.unsafe_fixes)]

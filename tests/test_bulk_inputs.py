@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,3 +91,23 @@ def test_symlink_outside_and_broken_link_are_file_errors(tmp_path: Path) -> None
     assert code == 2
     assert f"{WORKFLOWS}/out.yml:0: symlink leads outside the repo" in err
     assert f"{WORKFLOWS}/gone.yml:0: cannot read: No such file or directory" in err
+
+
+def test_scripts_a_workflow_runs_are_read_only_when_regular(tmp_path: Path) -> None:
+    """A guard (it passed before too: an `is_file()` check came first): the scripts a step runs
+    are FIFOs here. They are now read only through `RepoContext.read_text`, which checks the
+    file's type again on the open descriptor (a file swapped after the check cannot block)."""
+    repo = tmp_path / "repo"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "ci.yml").write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: python scripts/release.py\n      - run: ./scripts/deploy.sh\n")
+    (repo / "scripts").mkdir()
+    for name in ("release.py", "deploy.sh"):
+        os.mkfifo(repo / "scripts" / name)
+    os.mkfifo(repo / ".github" / "helper.py")
+    done = subprocess.run([sys.executable, "-m", "gha_fix", "check", str(repo)],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                          env={**os.environ, "GHA_FIX_OFFLINE": "1"})
+    assert done.returncode in (0, 1), done.stderr
+    assert "Traceback" not in done.stderr

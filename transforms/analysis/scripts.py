@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from gha_fix.codemod.document import DocumentError
 from gha_fix.transforms.analysis.needs import StepNeeds, needs_from
 from gha_fix.transforms.analysis.rest import (
     API_URL,
@@ -122,8 +123,8 @@ class ScriptReader:
                 not self.repo.inside(file)):
             return False
         try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = self.repo.read_text(rel)
+        except DocumentError:  # not a regular UTF-8 file inside the repository
             return False
         if not rel.endswith((".sh", ".bash")) and not re.match(r"#!.*\b(ba|da|z)?sh\b", text):
             return False  # a Python or Node script: not read

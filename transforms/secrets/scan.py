@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gha_fix.codemod.document import Document, YamlPath
+from gha_fix.codemod.document import Document, DocumentError, YamlPath
 from gha_fix.codemod.repo import RepoContext, relative
 from gha_fix.transforms.secrets.detect import (
     EXPR,
@@ -74,8 +74,8 @@ def plan_for(repo: RepoContext) -> Plan:
                        if p.is_file() and repo.inside(p))
     for rel in sorted(scripts):
         try:
-            source = (repo.root / rel).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            source = repo.read_text(rel)
+        except DocumentError:  # not a regular UTF-8 file inside the repository
             continue
         hits = python_hits(source)
         fixable = [h for h in hits if not h.note]
