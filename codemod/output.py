@@ -38,13 +38,23 @@ def print_diffs(results: list[RepoResult]) -> bool:
 
 def print_messages(results: list[RepoResult]) -> None:
     """Per-repo messages (branch made, metadata rate limit, ...) on stderr, masked (a URL
-    with user info, such as `--push=https://user:TOKEN@host/x`, loses it)."""
+    with user info, such as `--push=https://user:TOKEN@host/x`, loses it). A message that
+    several repositories share (the metadata deadline passed, a rate limit) is said once, with
+    how many repositories it concerns."""
     many = len(results) > 1
+    said: dict[str, list[str]] = {}
     for repo in results:
         masker = Masker.of_results([repo])
         for message in repo.messages:
-            text = f"{display_path(repo.root)}: {message}" if many else message
-            typer.echo(masker.text(text), err=True)
+            said.setdefault(masker.text(message), []).append(display_path(repo.root))
+    for message, roots in said.items():
+        if not many:
+            typer.echo(message, err=True)
+        elif len(roots) == 1:
+            typer.echo(f"{roots[0]}: {message}", err=True)
+        else:
+            typer.echo(f"{message} ({len(roots)} repositories: {', '.join(roots[:3])}"
+                       f"{', ...' if len(roots) > 3 else ''})", err=True)
 
 
 def print_errors(results: list[RepoResult]) -> None:

@@ -279,3 +279,21 @@ def test_summaries_read_like_the_results(fleet: Path) -> None:
     for render in (summary, bulk_report, error_lines, table, lambda r: applied_verb(r, True)):
         assert render(slim) == render(full)
     assert "npm_TEST" not in bulk_report(slim)
+
+
+def test_a_message_many_repositories_share_is_said_once(capsys: pytest.CaptureFixture[str],
+                                                        tmp_path: Path) -> None:
+    """The metadata deadline or a rate limit reaches every worker process: one line for the
+    run, not one per repository (issue #13, item 20: "one note")."""
+    from gha_fix.codemod.model import RepoResult
+    from gha_fix.codemod.output import print_messages
+
+    shared = "action metadata: GitHub did not answer within 10 s; going on offline"
+    repos = [RepoResult(str(tmp_path / name), messages=[shared]) for name in "abcde"]
+    repos[0].messages.append("nothing to fix: no branch created")
+    print_messages(repos)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{shared} (5 repositories: ")
+    assert lines[0].endswith(", ...)")
+    assert lines[1].endswith("a: nothing to fix: no branch created")
