@@ -164,11 +164,11 @@ class Permissions(Transform):
             if not isinstance(job, dict):
                 continue
             if not needs.understood:
-                job_fixes.append(self.unknown_note(job_id, needs))
-                if own[job_id]:
-                    fix = self.add_missing(job_id, job.get("permissions"), needs)
-                    if fix is not None:
-                        job_fixes.append(fix)
+                fix = self.add_missing(job_id, job.get("permissions"), needs) if (
+                    own[job_id]) else None
+                job_fixes.append(self.unknown_note(job_id, needs, fix))
+                if fix is not None:
+                    job_fixes.append(fix)
                 continue
             needs = self.with_kept(doc, job_id, job, needs, top, repo_knowledge(repo))
             fix = self.job_fix(job_id, job, needs, new_top, previous_grant(top))
@@ -270,8 +270,9 @@ class Permissions(Transform):
                        (op,), details={"permissions": wanted}, key=f"job {job_id}")
         current = job["permissions"]
         grant = granted(current)
-        if grant is not None and grant == scopes and len(grant) == len(current or {}):
-            return None
+        if grant is not None and grant == scopes and all(
+                str(v) in ("read", "write", "none") for v in (current or {}).values()):
+            return None  # the same grant (`contents: none` is `{}`): no rewrite
         if grant is not None:  # keep the block's order; new scopes go at the end
             ordered = {s: scopes[s] for s in grant if s in scopes}
             ordered.update({s: lvl for s, lvl in wanted.items() if s not in ordered})
@@ -297,13 +298,17 @@ class Permissions(Transform):
                    f"job {job_id}: add missing scopes ({describe(missing)})", ops,
                    details={"permissions": missing})
 
-    def unknown_note(self, job_id: str, needs: JobNeeds) -> Note:
+    def unknown_note(self, job_id: str, needs: JobNeeds, added: Fix | None = None) -> Note:
+        """Why a job is not fully understood; "left as is" only when nothing of it changes
+        (`added`: the fix adding the scopes its known steps need, which removes nothing)."""
         reason = needs.reasons()[0]
         hint = " (add it to .github/gha-fix.yml)" if needs.unknown_actions else ""
         if not hint and "command gha-fix cannot analyse" in reason:
             hint = " (say what it needs under permissions: commands: in .github/gha-fix.yml)"
         more = len(needs.reasons()) - 1
         extra = f" and {more} more" if more > 0 else ""
+        done = (": only the missing scopes are added, nothing is removed" if added is not None
+                else " left as is")
         return Note(self.id, ("jobs", job_id),
-                    f"job {job_id} left as is: {reason}{extra}{hint}",
+                    f"job {job_id}{done}: {reason}{extra}{hint}",
                     unknown_actions=tuple(sorted(set(needs.unknown_actions))))
