@@ -18,12 +18,6 @@ if TYPE_CHECKING:
     from gha_fix.codemod.model import FileResult, RepoResult
 
 
-def mask(value: str, prefix: str = "") -> str:
-    """How a credential is shown when only its value is known: its known token type's short
-    `prefix` at most, never a character of the value otherwise, never its length."""
-    return label(prefix if value.startswith(prefix) else "")
-
-
 def redact(text: str, secrets: Iterable[str] = (), results: Sequence[RepoResult] = ()) -> str:
     """`text` with every credential value in `secrets` (and every line of one) and every
     credential of the files of `results` (by value and as written) masked, and URL user info

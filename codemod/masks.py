@@ -37,6 +37,12 @@ def label(prefix: str = "") -> str:
     return f"{prefix if len(prefix) <= MAX_PREFIX else ''}…(masked)"
 
 
+def mask(value: str, prefix: str = "") -> str:
+    """How a credential is shown when only its value is known: its known token type's short
+    `prefix` at most, never a character of the value otherwise, never its length."""
+    return label(prefix if value.startswith(prefix) else "")
+
+
 def redact_urls(text: str) -> str:
     """`https://user:token@host/x` → `https://***@host/x` (any scheme)."""
     if "://" not in text or "@" not in text:

@@ -12,7 +12,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from gha_fix.codemod.diff import mask
+from gha_fix.codemod.masks import mask
 from gha_fix.transforms.secrets.detect import known_tokens
 
 SCHEMA_VERSION = 1
