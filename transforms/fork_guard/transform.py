@@ -141,7 +141,7 @@ class Workflow:
                 path, job.get("if"), plan.reasons, plan.comments, why,
                 Safety.UNSAFE if dependants else Safety.SAFE)
             return self.skipped[job_id]
-        instead = (f"; its steps are guarded, not the job: {dependants.message(self.jobs)}"
+        instead = (f"; its steps are guarded, not the job, since {dependants.message(self.jobs)}"
                    if plan.whole else "")
         carried = list(plan.carried.get(None, []))
         for index, secrets in plan.carried.items():
