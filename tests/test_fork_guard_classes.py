@@ -325,3 +325,14 @@ def test_a_secret_unrelated_to_the_tool_is_only_reported(tmp_path: Path) -> None
 ])
 def test_tool_words(name: str, expected: set[str]) -> None:
     assert tool_words(name) == expected
+
+
+def test_only_the_variable_a_tool_reads_names_it(tmp_path: Path) -> None:
+    """`GITLAB_TOKEN` from `secrets.E2E_TEST_GITLAB_TOKEN` is for gitlab, not for `make test`."""
+    text = TOOL_SECRETS.replace(
+        "SAUCE_ACCESS_KEY: ${{ secrets.SAUCE_ACCESS_KEY }}",
+        "GITLAB_TOKEN: ${{ secrets.E2E_TEST_GITLAB_TOKEN }}").replace(
+        "SAUCE_USERNAME: ${{ secrets.SAUCE_USERNAME }}", "CI: 'true'").replace(
+        "npm run e2e:sauce", "make test-e2e")
+    found = fixes(findings(text, tmp_path))
+    assert set(found) == {("jobs", "e2e", "steps", 4)}  # the browserstack step only

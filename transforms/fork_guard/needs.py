@@ -115,7 +115,7 @@ def step_secrets(step: dict[str, Any], inherited: dict[str, list[str]], deploys:
     for var, value in env.items():
         names = sorted(secrets_in(value))
         found = [f"secrets.{n} (env {var})" for n in names]
-        words = tool_match(step, str(var), names)
+        words = tool_match(step, str(var))
         if not names or optional_secret(env=str(var)):
             continue
         # an action reads its environment; a script reads what it names or its tools read
@@ -207,7 +207,7 @@ def plan_job(job: dict[str, Any], job_needs: analysis.JobNeeds | None, workflow_
         if name.upper() in known or deploys:
             implicit += [f"uses {f}" for f in found]
             continue
-        tools = {i: tool_match(s, name, secret_names) for i, s in enumerate(steps)
+        tools = {i: tool_match(s, name) for i, s in enumerate(steps)
                  if isinstance(s, dict) and name not in (s.get("env") or {})
                  and not never_on_forks(s)}
         for index, words in tools.items():

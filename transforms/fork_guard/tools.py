@@ -2,8 +2,10 @@
 `npm run e2e:sauce`, `make`, `./ci.sh`) whose env carries `SAUCE_ACCESS_KEY` and whose script
 names "sauce" is, in all likelihood, the step that reads it, and fails without it.
 
-A secret's tool words are the words of its variable's (or the secret's) name less the words that
-say what kind of credential it is (`credential_words` in transforms/data/fork_guard.yml):
+A secret's tool words are the words of the name of the variable that carries it (what the tool
+reads; the secret's own name is the repository's business: `GITLAB_TOKEN: ${{
+secrets.E2E_TEST_GITLAB_TOKEN }}` is for gitlab, not for "test") less the words that say what
+kind of credential or task it is (`credential_words` in transforms/data/fork_guard.yml):
 `SAUCE_ACCESS_KEY` -> {sauce}, `BROWSERSTACK_USERNAME` -> {browserstack}, `API_KEY` -> {}.  A
 guess from names, so the guard it leads to is an unsafe fix, and its message says why.
 """
@@ -41,14 +43,11 @@ def opaque_words(step: dict[str, Any]) -> set[str]:
     return words
 
 
-def tool_match(step: dict[str, Any], variable: str, secrets: list[str]) -> list[str]:
-    """The tool words that the step's script shares with the variable's or its secrets' names
-    (sorted; empty when none)."""
+def tool_match(step: dict[str, Any], variable: str) -> list[str]:
+    """The tool words that the step's script shares with the variable's name (sorted; empty
+    when none)."""
     words = opaque_words(step)
-    if not words:
-        return []
-    named = tool_words(variable).union(*(tool_words(s) for s in secrets))
-    return sorted(named & words)
+    return sorted(tool_words(variable) & words) if words else []
 
 
 def tool_reasons(found: list[tuple[list[str], str]]) -> list[str]:
