@@ -336,3 +336,20 @@ def test_only_the_variable_a_tool_reads_names_it(tmp_path: Path) -> None:
         "npm run e2e:sauce", "make test-e2e")
     found = fixes(findings(text, tmp_path))
     assert set(found) == {("jobs", "e2e", "steps", 4)}  # the browserstack step only
+
+
+@pytest.mark.parametrize(("condition", "said"), [
+    ("${{ always() }}", "'required' (`if: ${{ always() }}`) would still run"),
+    ("always() && needs.test.result == 'skipped'", "'required' (`if: always() && needs.test."
+                                                  "result == 'skipped'`) would still run"),
+    ("always() && github.actor != 'bot'", "may still run"),  # not known
+    ("needs.test.result == 'success' && always()", None),  # false after a skip: skipped too
+])
+def test_what_a_dependant_does_after_a_skip(condition: str, said: str | None,
+                                            tmp_path: Path) -> None:
+    text = PIPELINE.replace("if: ${{ always() }}", f"if: {condition}")
+    message = fixes(findings(text, tmp_path))[("jobs", "install")].message
+    if said is None:
+        assert "still run" not in message and "'test', 'required'" in message
+    else:
+        assert said in message

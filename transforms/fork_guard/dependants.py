@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gha_fix.transforms.fork_guard.context import expression_of
-from gha_fix.transforms.lib.expressions import evaluate, has_status_function, truth
+from gha_fix.transforms.lib.expressions import (
+    UNKNOWN,
+    PartialObject,
+    evaluate,
+    has_status_function,
+    truth,
+)
 
 
 @dataclass
@@ -26,6 +32,7 @@ class Fallout:
 
     skipped: list[str] = field(default_factory=list)  # skipped with it (transitively)
     still_run: list[str] = field(default_factory=list)  # run anyway (a status function)
+    maybe: set[str] = field(default_factory=set)  # of those, the ones that may run (unknown)
 
     def __bool__(self) -> bool:
         return bool(self.skipped or self.still_run)
@@ -37,7 +44,8 @@ class Fallout:
             parts.append(f"{_names(self.skipped)} it and would be skipped with it")
         for job_id in self.still_run:
             condition = str(jobs[job_id].get("if")).strip()
-            parts.append(f"job '{job_id}' (`if: {condition}`) would still run after it is "
+            verb = "may" if job_id in self.maybe else "would"
+            parts.append(f"job '{job_id}' (`if: {condition}`) {verb} still run after it is "
                          "skipped and may pass with nothing of what it waits for run")
         return "; ".join(parts)
 
@@ -52,8 +60,9 @@ def needs_of(job: dict[str, Any]) -> list[str]:
 def fallout(job_id: str, jobs: dict[str, dict[str, Any]], ctx: Callable[[str], dict[str, Any]]
             ) -> Fallout:
     """What a guard skipping `job_id` on fork pull requests does to its dependants; `ctx(job)`:
-    the context a job's `if:` is evaluated in for a fork pull request.  Dependants whose `if:`
-    is false there anyway are left out (the guard changes nothing for them)."""
+    the context a job's `if:` is evaluated in for a fork pull request, to which the `needs`
+    context adds `result: skipped` for the needs skipped.  Dependants whose `if:` is false
+    there anyway are left out (the guard changes nothing for them)."""
     out = Fallout()
     queue, seen = [job_id], {job_id}
     while queue:
@@ -69,12 +78,17 @@ def fallout(job_id: str, jobs: dict[str, dict[str, Any]], ctx: Callable[[str], d
                 continue
             if node is not None and truth(evaluate(node, ctx(other), None)) is False:
                 continue  # never runs on a fork pull request, whatever its needs did
-            after_skip = node is not None and truth(evaluate(node, ctx(other), "skipped"))
+            gone = {job_id, *out.skipped}
+            after = {**ctx(other), "needs": PartialObject(
+                {n: PartialObject({"result": "skipped"}) for n in needs_of(job) if n in gone})}
+            after_skip = node is not None and truth(evaluate(node, after, "skipped"))
             if after_skip is False or node is None or not has_status_function(node):
                 out.skipped.append(other)
                 queue.append(other)
             else:
                 out.still_run.append(other)
+                if after_skip is UNKNOWN:
+                    out.maybe.add(other)
     order = list(jobs)
     out.skipped.sort(key=order.index)
     out.still_run.sort(key=order.index)
