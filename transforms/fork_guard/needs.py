@@ -225,7 +225,7 @@ def plan_job(job: dict[str, Any], job_needs: analysis.JobNeeds | None, workflow_
         guessed = [*tool_reasons(by_tool.get(index, [])), *step_tools]
         if reasons or guessed:
             credentials = matches(action_name(step), kb["credential_actions"])
-            wanted.append(StepToGuard(index, reasons or guessed, comments, credentials,
+            wanted.append(StepToGuard(index, [*reasons, *guessed], comments, credentials,
                                       inferred=not reasons))
     if not wanted and not implicit:
         return GuardPlan(False, [], [], False, "", carried) if carried else None
