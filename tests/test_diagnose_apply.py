@@ -314,3 +314,13 @@ def test_a_scope_the_block_lacks_is_added_with_its_reason(tmp_path: Path) -> Non
     assert code == 0, err
     assert (repo / CI).read_text() == workflow.replace(
         "      contents: read\n", "      contents: write  # Publish: its run failed without it\n")
+
+
+def test_a_job_the_workflows_do_not_have(tmp_path: Path) -> None:
+    repo = repo_with(tmp_path, OWN_BLOCK.replace("  release:\n", "  publish:\n"))
+    log = log_file(tmp_path, RELEASE_LOG.replace("Publish", "Upload"))
+    code, out, err = diagnose_apply(repo, log)
+    assert code == 0
+    assert "nothing applied: the job the log names was not found" in err
+    assert "patch: the job the log names was not found" in out
+    assert branches(repo) == ["main"]

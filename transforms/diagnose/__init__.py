@@ -44,7 +44,11 @@ def diagnose(lines: list[LogLine], repo: Path | None = None) -> Diagnosis:
     located = locate(repo, first.job, first.step, first.header) if repo and first else None
     if located is not None and finding.cause == "missing-scope":
         _from_triggers(finding, located)
-    return _diagnosis(finding, located, context(repo) if located is not None else None)
+    result = _diagnosis(finding, located, context(repo) if located is not None else None)
+    if repo is not None and located is None and result.patch_note is not None:
+        result.patch_note = ("the job the log names was not found in the repository's "
+                             "workflows (one job, by its name or id, and its step)")
+    return result
 
 
 def context(root: Path) -> RepoContext:
