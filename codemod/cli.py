@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -24,9 +24,6 @@ from gha_fix.codemod.output import (
 )
 from gha_fix.codemod.paths import display_path
 from gha_fix.codemod.pool import PoolRun
-
-if TYPE_CHECKING:
-    from gha_fix.transforms.diagnose import Diagnosis
 
 app = typer.Typer(
     add_completion=False,
@@ -467,38 +464,11 @@ def diagnose(
             typer.echo(result.patch, nl=False)
     code = 0 if result.cause != "unknown" else 1
     if apply_edit:
-        commit = CommitOptions(branch=branch, force=force, push=remote if push else None)
-        code = _apply_diagnosis(result, repo, mode, commit, output_format is Format.text) or code
+        from gha_fix.transforms.diagnose.apply import apply_and_report
+
+        code = apply_and_report(result, repo, mode.value, output_format is Format.text,
+                                branch, force, remote if push else None) or code
     raise typer.Exit(code)
-
-
-def _apply_diagnosis(result: Diagnosis, repo: Path | None, mode: Mode, commit: CommitOptions,
-                     diffs: bool) -> int:
-    """`diagnose --apply`: the diagnosis's workflow edit through the engine, reported as
-    `apply` reports its fixes (on stderr; the diff on stdout with --dry-run in text format);
-    2 if the run had errors, else 0."""
-    from gha_fix.codemod.report import summary_line
-    from gha_fix.codemod.report import text_lines as finding_lines
-    from gha_fix.transforms.diagnose.apply import LOCATE, apply_edit, workflow_edit
-
-    transform, why = workflow_edit(result)
-    if transform is not None and repo is None:
-        transform, why = None, LOCATE
-    if transform is None or repo is None:
-        typer.echo(f"gha-fix: nothing applied: {why}", err=True)
-        return 0
-    done = apply_edit(repo, transform, mode.value, commit.branch, commit.force, commit.push)
-    masked = diffs and mode is Mode.DRY_RUN and print_diffs([done])
-    for line in finding_lines([done]):
-        typer.echo(line, err=True)
-    print_messages([done])
-    verb = "would be applied" if mode is Mode.DRY_RUN else applied_verb([done],
-                                                                        mode is Mode.COMMIT)
-    typer.echo(summary_line([done], verb), err=True)
-    if masked:
-        typer.echo(MASKED_NOTE, err=True)
-    finish([done], None)
-    return 2 if done.errors else 0
 
 
 @app.command("transforms")

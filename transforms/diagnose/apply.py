@@ -59,6 +59,43 @@ def workflow_edit(diagnosis: Diagnosis) -> tuple[Transform | None, str]:
     return None, f"the fix is not a workflow edit: {diagnosis.fix}"
 
 
+def apply_and_report(diagnosis: Diagnosis, repo: Path | None, mode_name: str, diffs: bool,
+                     branch: str | None = None, force: bool = False, push: str | None = None
+                     ) -> int:
+    """`diagnose --apply`: the diagnosis's workflow edit through the engine, reported as
+    `apply` reports its fixes (on stderr; the diff on stdout with `--dry-run` when `diffs`);
+    2 if the run had errors, else 0."""
+    import typer
+
+    from gha_fix.codemod.output import (
+        MASKED_NOTE,
+        applied_verb,
+        finish,
+        print_diffs,
+        print_messages,
+    )
+    from gha_fix.codemod.report import summary_line, text_lines
+
+    transform, why = workflow_edit(diagnosis)
+    if transform is not None and repo is None:
+        transform, why = None, LOCATE
+    if transform is None or repo is None:
+        typer.echo(f"gha-fix: nothing applied: {why}", err=True)
+        return 0
+    done = apply_edit(repo, transform, mode_name, branch, force, push)
+    dry_run = mode_name == "dry-run"
+    masked = diffs and dry_run and print_diffs([done])
+    for line in text_lines([done]):
+        typer.echo(line, err=True)
+    print_messages([done])
+    verb = "would be applied" if dry_run else applied_verb([done], mode_name == "commit")
+    typer.echo(summary_line([done], verb), err=True)
+    if masked:
+        typer.echo(MASKED_NOTE, err=True)
+    finish([done], None)
+    return 2 if done.errors else 0
+
+
 def apply_edit(root: Path, transform: Transform, mode_name: str, branch: str | None = None,
                force: bool = False, push: str | None = None) -> RepoResult:
     """Run `transform` over the repository at `root` as `gha-fix apply` would: `mode_name` is
