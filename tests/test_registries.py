@@ -56,7 +56,8 @@ GITHUB_NUGET = "https://nuget.pkg.github.com/o/index.json"
     ("      - run: ./gradlew publish\n"
      "        env:\n          GITHUB_TOKEN: ${{ github.token }}\n", {"packages": "write"}),
     # the token in the same step as the login
-    ("      - run: |\n          echo ${{ github.token }} | docker login ghcr.io -u x --password-stdin\n"
+    ("      - run: |\n"
+     "          echo ${{ github.token }} | docker login ghcr.io -u x --password-stdin\n"
      "          docker push ghcr.io/o/r:1\n", {"packages": "write"}),
 ])
 def test_publishing_after_a_login_with_the_token(tmp_path: Path, steps: str,
@@ -77,7 +78,8 @@ def test_a_program_after_a_login_keeps_packages(tmp_path: Path) -> None:
     from gha_fix.codemod.repo import RepoContext
     from gha_fix.transforms.analysis import analyse_workflow
 
-    steps = (f"      - uses: actions/setup-dotnet@v4\n        with:\n          source-url: {GITHUB_NUGET}\n"
+    steps = ("      - uses: actions/setup-dotnet@v4\n        with:\n"
+             f"          source-url: {GITHUB_NUGET}\n"
              "        env:\n          NUGET_AUTH_TOKEN: ${{ github.token }}\n"
              "      - run: make release\n")
     needs = analyse_workflow(Document.from_text("w.yml", workflow(steps)), RepoContext(tmp_path))
