@@ -31,6 +31,7 @@ from gha_fix.codemod.splice import (
     after_line,
     block_header,
     ends_in_block_scalar,
+    first_comment_line,
     in_flow,
     is_blank,
     last_line,
@@ -163,7 +164,7 @@ class Renderer:
             return [Splice(start, end, "")]
         if not starts_line(doc, key_node):
             raise EditError(f"{key!r} shares its line with a sequence dash; not removed")
-        first = key_node.start_mark.line
+        first = first_comment_line(doc, mapping, index)  # its comment lines go with it
         last = max(last_line(doc, value_node), key_node.end_mark.line)
         return [Splice(line_start(doc, first), after_line(doc, last), "")]
 
@@ -183,7 +184,7 @@ class Renderer:
             return [Splice(start, end, render_flow(new, self.style))]
         if isinstance(node, ScalarNode) and not isinstance(new, dict | list):
             splice = self.replace_scalar(node, new)
-            if isinstance(value, Commented) and node.style not in ("|", ">"):
+            if isinstance(value, Commented) and value.comment and node.style not in ("|", ">"):
                 rest = doc.line_text(node.end_mark.line)[node.end_mark.column :]
                 if "#" not in rest:  # keep a comment the user wrote; else add ours
                     splice = Splice(splice.start, splice.end, f"{splice.text}  # {value.comment}")
@@ -278,7 +279,7 @@ class Renderer:
             indent = key.start_mark.column
             lines = render_entry("x", value, indent, self.style)[1:]
             text = (f"  {comment}" if comment else "") + doc.newline + self.join(lines)
-            if isinstance(value, Commented) and not comment:
+            if isinstance(value, Commented) and value.comment and not comment:
                 text = f"  # {value.comment}" + text
         else:
             text = " " + (render_flow(new, self.style) if isinstance(new, dict | list)

@@ -17,8 +17,8 @@ from gha_fix.codemod.transform import Transform
 
 
 def _value(raw: Any) -> Any:
-    if isinstance(raw, dict) and set(raw) == {"value", "comment"}:
-        return Commented(_value(raw["value"]), raw["comment"])
+    if isinstance(raw, dict) and set(raw) in ({"value", "comment"}, {"value", "comment", "above"}):
+        return Commented(_value(raw["value"]), raw["comment"], tuple(raw.get("above", ())))
     if isinstance(raw, dict):
         return {k: _value(v) for k, v in raw.items()}
     return raw
