@@ -145,6 +145,10 @@ class ReplaceValue:
     - inside a flow collection, or a flow collection replaced by a collection: flow text;
     - anything else: the whole text after `key:` (a block collection, or a scalar).
 
+    `above` (optional) replaces the comment lines directly above the key (as `RemoveKey`
+    finds them) by these lines, each as written (`# x`): `()` removes them, when what they
+    describe moves elsewhere with `Commented(above=...)`; None (the default) keeps them.
+
     Never: renames the key, or replaces a sequence item by a block collection (refused: the
     item has no `key:` to write it after).
 
@@ -155,6 +159,7 @@ class ReplaceValue:
 
     path: YamlPath
     value: Any
+    above: tuple[str, ...] | None = None
 
 
 Operation = SetKey | RemoveKey | ReplaceValue

@@ -60,7 +60,23 @@ class Renderer:
             return self.set_key(op)
         if isinstance(op, RemoveKey):
             return self.remove_key(op.path, op.key)
-        return self.replace(op.path, op.value)
+        splices = self.replace(op.path, op.value)
+        if op.above is not None:
+            splices.append(self.comments_above(op.path, op.above))
+        return splices
+
+    def comments_above(self, path: YamlPath, lines: tuple[str, ...]) -> Splice:
+        """The comment lines directly above the key at `path` replaced by `lines`."""
+        doc = self.doc
+        parent = doc.node(path[:-1]) if path else None
+        if not isinstance(parent, MappingNode) or parent.flow_style:
+            raise EditError(f"{format_path(path)} is not an entry of a block mapping")
+        index = next(i for i, (k, _) in enumerate(parent.value) if k.value == path[-1])
+        key = parent.value[index][0]
+        start = line_start(doc, first_comment_line(doc, parent, index))
+        indent = " " * key.start_mark.column
+        return Splice(start, line_start(doc, key.start_mark.line),
+                      "".join(indent + line + doc.newline for line in lines))
 
     # SetKey -------------------------------------------------------------------------------
     def set_key(self, op: SetKey) -> list[Splice]:

@@ -162,3 +162,15 @@ def entry_comments(doc: Document, path: YamlPath) -> EntryComments:
         rest = doc.line_text(key.end_mark.line)[key.end_mark.column:].lstrip().removeprefix(":")
     rest = rest.strip()
     return EntryComments(above, rest if rest.startswith("#") else "")
+
+
+def comment_paragraph_above(doc: Document, path: YamlPath) -> tuple[str, ...]:
+    """The comment lines directly above the block mapping entry at `path` when they stand as
+    a paragraph of their own (a blank line before them): what describes the entry, as opposed
+    to a commented-out line of what comes before it or the file's header."""
+    comments = entry_comments(doc, path)
+    if not comments.above:
+        return ()
+    key = doc.key_node(path)
+    first = key.start_mark.line - len(comments.above) if key is not None else 0
+    return comments.above if first > 0 and is_blank(doc, first - 1) else ()

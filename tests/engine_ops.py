@@ -37,7 +37,8 @@ class Ops(Transform):
             elif spec["op"] == "remove":
                 op = RemoveKey(path, spec["key"])
             else:
-                op = ReplaceValue(path, _value(spec["value"]))
+                above = tuple(spec["above"]) if "above" in spec else None
+                op = ReplaceValue(path, _value(spec["value"]), above)
             safety = Safety.UNSAFE if spec.get("unsafe") else Safety.SAFE
             yield Fix(self.id, path, spec.get("message", spec["op"]), (op,), safety,
                       key=spec.get("name", ""), requires=tuple(spec.get("requires", ())))
