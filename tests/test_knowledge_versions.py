@@ -91,3 +91,13 @@ def test_not_equals_decided_at_run_time_says_so(tmp_path: Path) -> None:
     needs = analyse_workflow(Document.from_text("w.yml", text), RepoContext(tmp_path))["j"]
     assert needs.reason_for("contents", "write") == (
         "release-drafter/release-drafter, when its disable-releaser input is not true")
+
+
+@pytest.mark.parametrize(("uses", "expected"), [
+    ("dessant/lock-threads@v4", {"issues": "write", "pull-requests": "write"}),
+    ("dessant/lock-threads@v5", {"issues": "write", "pull-requests": "write",
+                                 "discussions": "write"}),
+])
+def test_lock_threads_locks_discussions_from_v5(tmp_path: Path, uses: str,
+                                                expected: dict) -> None:
+    assert job_scopes(tmp_path, workflow(step(uses))) == {"j": expected}
