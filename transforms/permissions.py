@@ -151,6 +151,7 @@ class Permissions(Transform):
 
         new_top: dict[str, str] | None = top_grant
         top_fix: Fix | None = None
+        moved = MovedComments()
         if not unknown or pinned:
             reads = any("contents" in analysis[j].scopes() for j in analysis)
             wanted = {"contents": "read"} if reads else {}
@@ -158,11 +159,9 @@ class Permissions(Transform):
             keep = top_grant is not None and all(v == "read" for v in top_grant.values())
             if not keep and top_grant != wanted:
                 new_top = wanted
-                top_fix = self.top_fix(top, wanted, pinned, analysis, source)
-        # what the user wrote about the top-level scopes that move into job blocks goes along
-        moved = MovedComments.of(doc, top, new_top) if top_fix is not None else MovedComments()
-        if moved.scopes or moved.above:
-            top_fix = self.top_fix(top, new_top or {}, pinned, analysis, source, moved)
+                # what the user wrote about the scopes that move into job blocks goes along
+                moved = MovedComments.of(doc, top, wanted)
+                top_fix = self.top_fix(top, wanted, pinned, analysis, source, moved)
         job_fixes: list[Fix | Note] = []
         for job_id, needs in analysis.items():
             job = jobs[job_id]
