@@ -39,19 +39,27 @@ class Knowledge:
         """Text one of the rules needs (`push`, `goreleaser`; a rule's `literals:` when its
         fixed text is one of several words): a script with none is skipped without a regex;
         None when some rule needs no fixed text."""
-        literals: list[str] = []
-        for rule in self.run_commands:
-            found = rule.get("literals") or [required_literal(rule["pattern"])]
-            if not all(found):
-                return None
-            literals += found
-        return tuple(literals)
+        from gha_fix.transforms.knowledge_files import derived
+
+        if self.run_commands is builtin_knowledge().run_commands:  # worked out once, cached
+            per_rule = derived("run_commands.yml", "literals", rule_literals)
+        else:
+            per_rule = rule_literals(self.run_commands)
+        if not all(all(found) for found in per_rule):
+            return None
+        return tuple(literal for found in per_rule for literal in found)
 
     def may_match_command(self, text: str) -> bool:
         literals = self.command_literals
         if literals is not None and not any(lit in text for lit in literals):
             return False
         return self.any_command.search(text) is not None
+
+
+def rule_literals(rules: list[dict[str, Any]]) -> list[list[str]]:
+    """Per rule, the texts one of which every match holds (its `literals:`, else the fixed
+    text of its pattern; [''] when it has none)."""
+    return [list(rule.get("literals") or [required_literal(rule["pattern"])]) for rule in rules]
 
 
 @lru_cache(maxsize=1)
