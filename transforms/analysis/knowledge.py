@@ -42,7 +42,12 @@ class Knowledge:
         from gha_fix.transforms.knowledge_files import derived
 
         if self.run_commands is builtin_knowledge().run_commands:  # worked out once, cached
-            per_rule = derived("run_commands.yml", "literals", rule_literals)
+            from gha_fix.transforms.analysis.registries import rules
+
+            # in the order of `run_commands`: run_commands.yml's rules, then the registries'
+            per_rule = [*derived("run_commands.yml", "literals", rule_literals),
+                        *derived("registries.yml", "literals",
+                                 lambda data: rule_literals(rules(data)))]
         else:
             per_rule = rule_literals(self.run_commands)
         if not all(all(found) for found in per_rule):
