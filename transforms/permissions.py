@@ -90,7 +90,7 @@ RESTRICTED = {"contents": "read", "packages": "read"}
 
 LENT_REASONS = {
     "contents": "kept: a program here may push with the checkout's persisted token",
-    "packages": "kept: a program here may push with the ghcr.io login",
+    "packages": "kept: a program here may publish with a registry login (registries.yml)",
 }
 
 
@@ -190,7 +190,7 @@ class Permissions(Transform):
         """`needs` plus the grants a safe fix must not take away although no step is seen to
         use them: `id-token: write` in a job that runs programs gha-fix cannot see into (any
         of them may request an OIDC token), contents/packages: write where such a program runs
-        after a checkout kept its token or a ghcr.io login (it may push), what the knowledge
+        after a checkout kept its token or a registry login (it may push), what the knowledge
         base says an action's grant `keeps`, and scopes whose line in the job's own block
         carries a comment saying why they are there."""
         own = job.get("permissions")

@@ -111,7 +111,7 @@ class JobNeeds:
     unknown_actions: list[str] = field(default_factory=list)
     # scopes whose credentials an earlier step left for a command gha-fix cannot see into:
     # contents (a checkout's persisted token: `make release` may git push), packages (a
-    # ghcr.io login: a Makefile may push an image)
+    # registry login, registries.yml: a Makefile may push an image)
     lent: set[str] = field(default_factory=set)
 
     @property

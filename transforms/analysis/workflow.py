@@ -1,5 +1,5 @@
 """The analysis of a workflow: each job's steps in order, what each needs from the GITHUB_TOKEN
-and what it leaves for the steps after it (persisted checkout credentials, a ghcr.io login).
+and what it leaves for the steps after it (persisted checkout credentials, registry logins).
 
 `analyse_workflow(doc, repo)` is the entry point, computed once per workflow text and
 repository; `Analyser` walks jobs and steps and hands a `uses:` to `ActionReader`, a `run:`
