@@ -65,6 +65,25 @@ def test_publishing_after_a_login_with_the_token(tmp_path: Path, steps: str,
     assert job_scopes(tmp_path, workflow(steps)) == {"j": expected}
 
 
+@pytest.mark.parametrize("command", [
+    "helm push chart-1.0.0.tgz oci://ghcr.io/o/charts",
+    "oras push ghcr.io/o/artifact:1 dist/app.tar.gz",
+    "crane copy docker.io/o/app:1 ghcr.io/o/app:1",
+    "skopeo copy docker-archive:app.tar docker://ghcr.io/o/app:1",
+    "cosign sign --yes ghcr.io/o/app@sha256:0123",
+])
+def test_other_clients_writing_to_ghcr(tmp_path: Path, command: str) -> None:
+    # a run: login needs no scope itself: packages: write comes from the command only
+    steps = ("      - run: echo \"$T\" | docker login ghcr.io -u x --password-stdin\n"
+             "        env:\n          T: ${{ github.token }}\n"
+             f"      - run: {command}\n")
+    needs = job_scopes(tmp_path, workflow(steps))["j"]
+    assert needs is not None and needs.get("packages") == "write"
+    # without the login, nothing of the GITHUB_TOKEN reaches the registry
+    bare = job_scopes(tmp_path, workflow(f"      - run: {command}\n"))["j"]
+    assert bare is not None and "packages" not in bare
+
+
 def test_a_login_in_another_job_does_not_count(tmp_path: Path) -> None:
     text = ("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
             "      - run: npm config set //npm.pkg.github.com/:_authToken ${{ github.token }}\n"
