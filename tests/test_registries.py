@@ -84,6 +84,14 @@ def test_other_clients_writing_to_ghcr(tmp_path: Path, command: str) -> None:
     assert bare is not None and "packages" not in bare
 
 
+@pytest.mark.parametrize("login", ["helm registry login", "oras login", "crane auth login"])
+def test_other_clients_log_in_too(tmp_path: Path, login: str) -> None:
+    steps = (f"      - run: echo \"$T\" | {login} ghcr.io -u x --password-stdin\n"
+             "        env:\n          T: ${{ github.token }}\n"
+             "      - run: helm push chart.tgz oci://ghcr.io/o/charts\n")
+    assert job_scopes(tmp_path, workflow(steps)) == {"j": {"packages": "write"}}
+
+
 def test_a_login_in_another_job_does_not_count(tmp_path: Path) -> None:
     text = ("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
             "      - run: npm config set //npm.pkg.github.com/:_authToken ${{ github.token }}\n"
