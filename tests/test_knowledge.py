@@ -25,8 +25,7 @@ SCOPES = {
 LEVELS = {"read", "write"}
 ENTRY_KEYS = {"permissions", "token_input", "token_env", "when", "keeps", "script_input",
               "ghcr_login", "versions", "source", "note"}
-VERSION_KEYS = {"range", "permissions", "token_input", "token_env", "when", "keeps", "source",
-                "note"}
+VERSION_KEYS = {"range", "permissions", "token_input", "token_env", "when", "source", "note"}
 CONDITION_KINDS = ("equals", "not_equals", "set", "unset")
 RANGE = re.compile(r"^(?:<=|>=|<|>|=)?[0-9]+(?: (?:<=|>=|<|>|=)?[0-9]+)*$")
 KEY = re.compile(r"^[a-z0-9_.-]+/[a-z0-9_.-]+(/[a-z0-9_.@-]+)*$")

@@ -2,7 +2,7 @@
 actions.yml entry.
 
 An override applies to the majors its `range` covers (`<7`, `>=9`, `>=4 <6`, `7`) and
-replaces the fields it states (`permissions`, `token_input`/`token_env`, `when`, `keeps`);
+replaces the fields it states (`permissions`, `token_input`/`token_env`, `when`);
 the entry's own fields hold for the other majors.  A ref whose major is unknown (a commit SHA,
 a branch) may be any version: every variant counts, and the job gets the union of their
 needs (conservative: a missing scope fails a run, an extra one does not).
@@ -16,7 +16,7 @@ from typing import Any
 _MAJOR = re.compile(r"v?(\d+)(?:\.\d+)*(?:[-+][\w.-]*)?", re.IGNORECASE)
 _COMPARATOR = re.compile(r"(<=|>=|<|>|=)?(\d+)")
 # the fields an override may replace; `token_input` and `token_env` replace each other
-REPLACED = ("permissions", "when", "keeps")
+REPLACED = ("permissions", "when")
 TOKEN_FIELDS = ("token_input", "token_env")
 
 
