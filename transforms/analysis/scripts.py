@@ -127,11 +127,22 @@ class ScriptReader:
         # shell functions the scripts read define (their bodies are read where they stand)
         self.functions: set[str] = set()
         self.shell = "bash"  # the step's shell: in pwsh, `$x...` starts an expression
+        self.reachable = False  # the script being read names the token (or its caller did)
 
     def run_script(self, script: str, scope: Scope, result: StepNeeds, depth: int = 0,
                    cwd: str | None = None) -> None:
         """Add what `script` (a `run:`, or a script the step runs) needs to `result`; `cwd`:
         the folder it runs in (default: the step's working-directory, `self.cwd`)."""
+        outer = self.reachable
+        self.reachable = outer or scope.names_token(script)
+        try:
+            self.read_script(script, scope, result, depth, cwd)
+        finally:
+            self.reachable = outer
+
+    def read_script(self, script: str, scope: Scope, result: StepNeeds, depth: int,
+                    cwd: str | None) -> None:
+        """`run_script`'s work."""
         lines = script_lines(script)
         token_vars = scope.token_in_env()
         script_has_token = scope.names_token(script)
@@ -174,8 +185,8 @@ class ScriptReader:
         if "(" in text or "function" in text:
             self.functions.update(a or b for a, b in _FUNCTION.findall(text))
         wrappers = self.kb.inert.get("wrappers", frozenset())
-        for tokens in command_tokens(lines, wrappers):
-            tokens = through_runners(tokens)
+        for raw in command_tokens(lines, wrappers):
+            tokens = through_runners(raw)
             if not tokens or not tokens[0] or tokens[0].startswith("#"):
                 continue
             words = (tokens[0], first_argument(tokens))
@@ -197,7 +208,7 @@ class ScriptReader:
             # goreleaser, npx semantic-release: understood, but may still ask for an
             # OIDC token (keyless signing), so they keep the step opaque
             result.opaque = True
-            if words[0] not in understood and words[1] not in understood:
+            if not understood & {*words, raw[0]}:
                 others.append(words)
             if scope.checkout_token and not followed and not self.leaves_credentials(tokens):
                 what = " ".join(words).strip()
@@ -211,6 +222,14 @@ class ScriptReader:
             result.unknown.append(
                 f"the GITHUB_TOKEN is passed to a command gha-fix cannot analyse ({what})"
             )
+
+    def unreadable(self, why: str, scope: Scope, result: StepNeeds) -> None:
+        """A script or recipe gha-fix cannot read: unknown where a token reaches it (the
+        checkout's persisted credentials, the step's environment or the text that runs it);
+        elsewhere it may still request an OIDC token (opaque)."""
+        result.opaque = True
+        if self.reachable or scope.checkout_token or scope.token_in_env():
+            result.unknown.append(why)
 
     def leaves_credentials(self, tokens: list[str]) -> bool:
         """Whether a command is known with the checkout's persisted credentials: a rule of
@@ -249,7 +268,7 @@ class ScriptReader:
             return False
         for recipe in found:
             if recipe.text is None:
-                result.unknown.append(f"{recipe.name}: {recipe.why}")
+                self.unreadable(f"{recipe.name}: {recipe.why}", scope, result)
                 continue
             if recipe.key in self.stack or depth >= MAX_DEPTH:
                 result.unknown.append(f"{recipe.name} runs itself or nests too deep")
@@ -290,7 +309,7 @@ class ScriptReader:
         if "$" in path or path.startswith(("/", "~")) or _DRIVE.match(path):
             return False
         if cwd is None:
-            result.unknown.append(f"{path} runs in a folder decided at run time")
+            self.unreadable(f"{path} runs in a folder decided at run time", scope, result)
             return True
         rel = posixpath.normpath(posixpath.join(cwd or ".", path))
         if rel.startswith(".."):
@@ -302,13 +321,13 @@ class ScriptReader:
             if posixpath.basename(rel) == "configure" and generated_here(
                     self.repo, posixpath.dirname(rel)):
                 return True  # written by autoconf from configure.ac: a build (programs.yml)
-            result.unknown.append(f"{rel} is not in the repository: gha-fix cannot tell "
-                                  "what it does")
+            self.unreadable(f"{rel} is not in the repository: gha-fix cannot tell what it "
+                            "does", scope, result)
             return True
         try:
             text = self.repo.read_text(rel)
         except DocumentError:  # not a regular UTF-8 file inside the repository
-            result.unknown.append(f"{rel} cannot be read")
+            self.unreadable(f"{rel} cannot be read", scope, result)
             return True
         if not rel.endswith((".sh", ".bash")) and not re.match(r"#!.*\b(ba|da|z)?sh\b", text):
             return False  # a Python or Node script: not read

@@ -111,9 +111,13 @@ class Analyser:
                     self.scripts.github_script(str(with_.get("script", "")), needs)
             result.steps.append(needs)
             result.unknown_actions += needs.unknown_actions
+            # a program gha-fix cannot see into may push with what an earlier step left: a
+            # ghcr.io login (docker push $IMAGE), a checkout's persisted credentials (such a
+            # program is unknown unless programs.yml says it leaves them alone)
             if needs.opaque:
-                result.lent.update(s for s, lent in (("contents", scope.checkout_token),
-                                                     ("packages", scope.ghcr_login)) if lent)
+                result.lent.update(s for s, lent in (
+                    ("contents", scope.checkout_token and bool(needs.unknown)),
+                    ("packages", scope.ghcr_login)) if lent)
             self.track(step, scope)
         return result
 
