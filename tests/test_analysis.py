@@ -404,3 +404,19 @@ def test_missing_scripts_and_generated_configure(tmp_path: Path) -> None:
     steps = f"{AFTER_CHECKOUT}      - run: autoreconf -fi && ./configure && make\n"
     files = {"configure.ac": "AC_INIT([x], [1])\n", "Makefile.am": "bin_PROGRAMS = x\n"}
     assert job_scopes(tmp_path, workflow(steps), files) == {"j": {"contents": "read"}}
+
+
+def test_git_subcommands_and_functions_of_other_steps(tmp_path: Path) -> None:
+    for script, expected in [
+        ("git subtree push --prefix dist origin gh-pages", {"contents": "write"}),
+        ("git -C site status --short", {"contents": "read"}),
+        ("git publish-docs", None),  # an alias or a git-* program: not known
+    ]:
+        steps = f"{AFTER_CHECKOUT}      - run: {script}\n"
+        assert job_scopes(tmp_path, workflow(steps)) == {"j": expected}, script
+    # `deploy` is a function of the first step's shell only: in the second it is a program
+    steps = (f"{AFTER_CHECKOUT}      - run: |\n          deploy() {{ echo no; }}\n"
+             "      - run: deploy\n")
+    assert job_scopes(tmp_path, workflow(steps)) == {"j": None}
+    pwsh = f"{AFTER_CHECKOUT}      - shell: pwsh\n        run: '& $tool push'\n"
+    assert job_scopes(tmp_path, workflow(pwsh)) == {"j": None}

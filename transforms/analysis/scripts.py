@@ -40,6 +40,8 @@ _RUNNER_VALUE_FLAGS = frozenset({"-p", "--package", "--from", "--with", "-s", "-
 _FUNCTION = re.compile(r"^\s*(?:function\s+([\w.:-]+)|([A-Za-z_][\w.:-]*)\s*\(\s*\))",
                        re.MULTILINE)
 _DRIVE = re.compile(r"^[A-Za-z]:[/\\]")  # C:/tools/x.exe
+_GIT_VALUE_OPTIONS = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace",
+                                "--exec-path", "--config-env"})
 _VERSIONED = re.compile(r"-\d+(?:\.\d+)*$")  # clang-18, gcc-12
 _WORKSPACE = re.compile(r"^(?:\$\{\{github\.workspace\}\}|\$\{?GITHUB_WORKSPACE\}?)/?")
 Catalogue = dict[str, list[frozenset[str] | None]]  # program -> its subcommands (None: any)
@@ -72,7 +74,31 @@ def program_name(word: str) -> str:
 
 
 def first_argument(tokens: list[str]) -> str:
-    return next((t for t in tokens[1:] if t and not t.startswith("-")), "")
+    """The first word after the program that is not an option (nor a `+toolchain` of cargo
+    and rustup)."""
+    skip = False
+    for token in tokens[1:]:
+        if skip:
+            skip = False
+        elif tokens[0] == "git" and token in _GIT_VALUE_OPTIONS:
+            skip = True  # git -C dir status: status
+        elif token and not token.startswith(("-", "+")):
+            return token
+    return ""
+
+
+def powershell_expression(tokens: list[str]) -> bool:
+    """Whether a PowerShell command's words are an expression (`$v = 1`, `$LastExitCode -ne
+    0`, `$svc.Status`, `[int]$x`), not a program run through a variable (`& $tool push`)."""
+    first = tokens[0]
+    if first.startswith(("(", "[")):
+        return True
+    if not first.startswith("$"):
+        return False
+    rest = tokens[1] if len(tokens) > 1 else ""
+    return (len(tokens) == 1 or "." in first or "[" in first or first.endswith(("++", "--"))
+            or rest in ("=", "+=", "-=", "*=", "/=", "++", "--")
+            or re.fullmatch(r"-[a-z]+", rest) is not None)
 
 
 def in_catalogue(catalogue: Catalogue, tokens: list[str]) -> bool:
@@ -143,6 +169,8 @@ class ScriptReader:
     def read_script(self, script: str, scope: Scope, result: StepNeeds, depth: int,
                     cwd: str | None) -> None:
         """`run_script`'s work."""
+        if self.shell.split()[:1] in (["pwsh"], ["powershell"]):
+            script = re.sub(r"`\r?\n", " ", script)  # PowerShell's line continuation
         lines = script_lines(script)
         token_vars = scope.token_in_env()
         script_has_token = scope.names_token(script)
@@ -203,7 +231,7 @@ class ScriptReader:
             if not followed and self.shell_script(tokens, cwd, scope, result, depth):
                 continue  # a script of the repo, read and analysed in its turn
             if self.inert(words) or words[0] in self.functions or (
-                    words[0].startswith(("$", "(", "[")) and pwsh):
+                    pwsh and powershell_expression(tokens)):
                 continue  # a function read where it is defined; a PowerShell expression
             # goreleaser, npx semantic-release: understood, but may still ask for an
             # OIDC token (keyless signing), so they keep the step opaque

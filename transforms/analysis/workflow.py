@@ -67,6 +67,7 @@ class Analyser:
             given = step.get("working-directory")
             self.scripts.cwd = self.job_dir if given is None else folder(given)
             self.scripts.shell = str(step.get("shell") or self.job_shell or "bash")
+            self.scripts.functions = set()  # a function of another step's shell is not here
             self.scripts.run_script(step["run"], inner, result)
         return result
 
