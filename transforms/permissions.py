@@ -305,7 +305,11 @@ class Permissions(Transform):
         if not missing:
             return None
         path = ("jobs", job_id, "permissions")
-        ops = tuple(SetKey(path, s, self.value({s: lvl}, needs)[s]) for s, lvl in missing.items())
+        if not current:  # `permissions: {}`: the whole (empty) value is replaced
+            ops: tuple[Any, ...] = (ReplaceValue(path, self.value(missing, needs)),)
+        else:
+            ops = tuple(SetKey(path, s, self.value({s: lvl}, needs)[s])
+                        for s, lvl in missing.items())
         return Fix(self.id, ("jobs", job_id),
                    f"job {job_id}: add missing scopes ({describe(missing)})", ops,
                    details={"permissions": missing})
