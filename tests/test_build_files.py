@@ -203,3 +203,11 @@ def test_just_and_task_default_and_named(tmp_path: Path, command: str) -> None:
                              "  check:\n    cmds: [go vet ./..., git push]\n"}
     expected = {"contents": "write"} if command.startswith("task") else {"contents": "read"}
     assert analyse(tmp_path, command, files)[0] == expected
+
+
+def test_make_options_with_and_without_values(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"Makefile": "all:\n\techo all\ntest:\n\techo test\n"})
+    assert [r.name for r in recipes(["make", "-j", "test"], "", repo) or []] == ["make test"]
+    assert [r.name for r in recipes(["make", "-j", "4", "-k"], "", repo) or []] == ["make all"]
+    assert [r.name for r in recipes(["make", "-j8", "-f", "Makefile", "test"], "", repo)
+            or []] == ["make test"]

@@ -99,6 +99,9 @@ _RECURSIVE = frozenset({"-r", "--recursive", "--filter", "-F", "--workspaces", "
                         "--workspace", "-w"})
 
 
+_OPTIONAL_NUMBER = frozenset({"-j", "--jobs", "-l", "--load-average", "--max-load"})
+
+
 def _options(args: list[str], with_value: frozenset[str]) -> tuple[list[str], dict[str, str]]:
     """Positional arguments and the options that take a value (`-C dir`, `--dir=x`)."""
     positional: list[str] = []
@@ -111,7 +114,10 @@ def _options(args: list[str], with_value: frozenset[str]) -> tuple[list[str], di
             positional += args[index:]
             break
         name, eq, value = arg.partition("=")
-        if name in with_value:
+        if name in _OPTIONAL_NUMBER:  # make -j 4 / make -j test
+            if not eq and index < len(args) and args[index].isdigit():
+                index += 1
+        elif name in with_value:
             if not eq and index < len(args):
                 value, index = args[index], index + 1
             values[name] = value
@@ -435,8 +441,8 @@ def generated_here(repo: RepoContext, folder: str) -> bool:
 
 def _make(args: list[str], cwd: str, repo: RepoContext) -> list[Recipe] | None:
     positional, values = _options(args, frozenset({"-C", "--directory", "-f", "--file",
-                                                   "--makefile", "-j", "--jobs", "-l", "-o",
-                                                   "-W", "-I", "--include-dir"}))
+                                                   "--makefile", "-o", "-W", "-I",
+                                                   "--include-dir"}))
     targets = [p for p in positional if "=" not in p]
     given = dict(p.split("=", 1) for p in positional if "=" in p)
     folder = _in(cwd, values.get("-C") or values.get("--directory") or ".")
