@@ -13,12 +13,11 @@ from gha_fix.codemod.repo import RepoContext
 from gha_fix.transforms.analysis import analyse_workflow
 from gha_fix.transforms.analysis.build_files import (
     just_recipes,
-    make_rules,
     only_runs_recipes,
-    recipe_text,
     recipes,
     task_table,
 )
+from gha_fix.transforms.analysis.makefiles import make_rules, recipe_text
 
 CHECKOUT = "      - uses: actions/checkout@v4\n"
 

@@ -12,7 +12,8 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from gha_fix.codemod.document import DocumentError
-from gha_fix.transforms.analysis.build_files import generated_here, only_runs_recipes
+from gha_fix.transforms.analysis.build_files import only_runs_recipes
+from gha_fix.transforms.analysis.makefiles import generated_here
 from gha_fix.transforms.analysis.needs import StepNeeds, needs_from
 from gha_fix.transforms.analysis.rest import (
     API_URL,
