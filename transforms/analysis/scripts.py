@@ -300,7 +300,7 @@ class ScriptReader:
                 self.unreadable(f"{recipe.name}: {recipe.why}", scope, result)
                 continue
             if recipe.key in self.stack or depth >= MAX_DEPTH:
-                result.unknown.append(f"{recipe.name} runs itself or nests too deep")
+                self.unreadable(f"{recipe.name} runs itself or nests too deep", scope, result)
                 continue
             sub = StepNeeds(result.path)
             self.stack.append(recipe.key)
