@@ -210,3 +210,18 @@ def test_make_options_with_and_without_values(tmp_path: Path) -> None:
     assert [r.name for r in recipes(["make", "-j", "4", "-k"], "", repo) or []] == ["make all"]
     assert [r.name for r in recipes(["make", "-j8", "-f", "Makefile", "test"], "", repo)
             or []] == ["make test"]
+
+
+def test_prerequisites_make_computes_at_run_time(tmp_path: Path) -> None:
+    """`for-all: $(MODULES)` with `$(MODULES):` rules over `$(shell find ...)`: the modules'
+    recipes are decided at run time; a file list of $(wildcard) is only files."""
+    dynamic = ("MODULES = $(shell find . -name go.mod -exec dirname {} \\;)\n"
+               "$(MODULES):\n\t$(MAKE) -C $@ $(TARGET)\n"
+               "for-all: $(MODULES)\ntest:\n\t$(MAKE) for-all TARGET=test\n")
+    repo = write(tmp_path, {"Makefile": dynamic})
+    found = recipes(["make", "for-all"], "", repo) or []
+    assert [r.text for r in found] == [None]
+    assert "decided at run time" in found[0].why
+    files = "app: $(wildcard src/*.c)\n\tcc -o app src/*.c\n"
+    repo = write(tmp_path, {"Makefile": files})
+    assert [r.name for r in recipes(["make", "app"], "", repo) or []] == ["make app"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gha_fix.transforms.analysis.build_files import (
@@ -48,6 +48,9 @@ class Makefile:
     default: str | None
     includes: list[str]
     variables: dict[str, str]
+    # rules whose target names make computes at run time (`$(MODULES): ...` with MODULES from
+    # $(shell find ...)): a prerequisite gha-fix cannot expand may name one of them
+    dynamic: list[str] = field(default_factory=list)
 
     def expand(self, text: str, automatic: dict[str, str] | None = None) -> str:
         """`$(VAR)` and `${VAR}` replaced by the variables' values (those it knows), and the
@@ -125,7 +128,11 @@ def make_rules(text: str, given: dict[str, str] | None = None) -> Makefile:
         variables.setdefault(name, value)
     makefile = Makefile({}, None, includes, variables)
     for target, (deps, body) in rules.items():  # targets named by a variable: `$(BIN): x`
-        for name in makefile.expand(target).split():
+        expanded = makefile.expand(target)
+        if "$(" in expanded or "${" in expanded:
+            makefile.dynamic.append(target)
+            continue
+        for name in expanded.split():
             makefile.rules.setdefault(name, (deps, body))
     makefile.default = makefile.expand(default).split()[0] if default else None
     return makefile
@@ -259,9 +266,15 @@ def make_recipes(args: list[str], cwd: str, repo: RepoContext) -> list[Recipe] |
                                   f"no rule for {target} in {rel}"))
             return  # a prerequisite that is a file
         deps, body = rules[target]
-        # a prerequisite still holding `$(...)` (a function: wildcard, patsubst) names files
-        deps = [d for d in makefile.expand(" ".join(deps)).split()
-                if "$" not in d and "%" not in d]
+        # a prerequisite still holding `$(...)` (a function: wildcard, patsubst) names files,
+        # unless the Makefile has rules whose names are computed too: then it may be one
+        expanded = makefile.expand(" ".join(deps))
+        if makefile.dynamic and ("$(" in expanded or "${" in expanded):
+            out.append(Recipe(f"make {target}", f"{rel}:{target}", None, folder,
+                              f"a prerequisite of {target} is decided at run time "
+                              f"(rules {', '.join(makefile.dynamic[:2])})"))
+            return
+        deps = [d for d in expanded.split() if "$" not in d and "%" not in d]
         for dep in deps:
             visit(dep, depth + 1)
         out.append(Recipe(f"make {target}", f"{rel}:{target}{variables}",
