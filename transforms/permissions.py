@@ -31,6 +31,7 @@ Options (`permissions:` in .github/gha-fix.yml): `comments: false` drops the "wh
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -90,8 +91,13 @@ RESTRICTED = {"contents": "read", "packages": "read"}
 
 LENT_REASONS = {
     "contents": "kept: a program here may push with the checkout's persisted token",
-    "packages": "kept: a program here may publish with a registry login (registries.yml)",
+    "packages": "kept: a program here may publish with the registry login",
 }
+
+
+# reasons from a script's commands: what they need can be declared in the config
+_SCRIPT_REASON = re.compile(r"command gha-fix cannot analyse|runs after actions/checkout kept|"
+                            r"is not in the repository|no script |no rule for |no recipe ")
 
 
 def kept_by_actions(job: dict, knowledge: Knowledge) -> Iterable[tuple[str, str]]:
@@ -202,8 +208,14 @@ class Permissions(Transform):
         for action, scope in kept_by_actions(job, knowledge):
             if scope in previous and scope not in scopes:
                 kept.append(Need(scope, previous[scope], f"kept: {action} may use it"))
+        # with no block anywhere the job runs on the repository's default, read-write on
+        # many repositories: what it lent is kept unless the config says the default is
+        # the restricted one
+        on_default = own is None and top is None
+        permissive = on_default and self.options.get("repository_default") != "restricted"
         for scope in sorted(needs.lent):
-            if previous.get(scope) == "write" and scopes.get(scope) != "write":
+            had = previous.get(scope) == "write" or permissive
+            if had and scopes.get(scope) != "write":
                 kept.append(Need(scope, "write", LENT_REASONS[scope]))
         for scope, level in (granted(own) or {}).items():
             key = doc.key_node(("jobs", job_id, "permissions", scope))
@@ -307,7 +319,11 @@ class Permissions(Transform):
         if not missing:
             return None
         path = ("jobs", job_id, "permissions")
-        ops = tuple(SetKey(path, s, self.value({s: lvl}, needs)[s]) for s, lvl in missing.items())
+        if not current:  # `permissions: {}`: the whole (empty) value is replaced
+            ops: tuple[Any, ...] = (ReplaceValue(path, self.value(missing, needs)),)
+        else:
+            ops = tuple(SetKey(path, s, self.value({s: lvl}, needs)[s])
+                        for s, lvl in missing.items())
         return Fix(self.id, ("jobs", job_id),
                    f"job {job_id}: add missing scopes ({describe(missing)})", ops,
                    details={"permissions": missing})
@@ -317,7 +333,7 @@ class Permissions(Transform):
         (`added`: the fix adding the scopes its known steps need, which removes nothing)."""
         reason = needs.reasons()[0]
         hint = " (add it to .github/gha-fix.yml)" if needs.unknown_actions else ""
-        if not hint and "command gha-fix cannot analyse" in reason:
+        if not hint and _SCRIPT_REASON.search(reason):
             hint = " (say what it needs under permissions: commands: in .github/gha-fix.yml)"
         more = len(needs.reasons()) - 1
         extra = f" and {more} more" if more > 0 else ""

@@ -9,6 +9,8 @@ repository; `Analyser` walks jobs and steps and hands a `uses:` to `ActionReader
 from __future__ import annotations
 
 import hashlib
+import posixpath
+import re
 from typing import TYPE_CHECKING, Any
 
 from gha_fix.transforms.analysis.actions import ActionReader, action_key
@@ -39,6 +41,13 @@ class Analyser:
         self.stack: list[str] = []  # composites, workflows and scripts being analysed
         self.scripts = ScriptReader(repo, knowledge, self.stack)
         self.actions = ActionReader(self)
+        # the working-directory of `run:` steps by default: the workflow's, then the job's
+        # `defaults: run: working-directory:` (relative to the root; None: decided at run time)
+        self.workflow_dir: str | None = ""
+        self.job_dir: str | None = ""
+        # the shell of `run:` steps by default (`defaults: run: shell:`; pwsh on Windows)
+        self.workflow_shell: str | None = None
+        self.job_shell: str | None = None
 
     # steps --------------------------------------------------------------------------------
     def step(self, step: Any, path: YamlPath, scope: Scope, depth: int = 0) -> StepNeeds:
@@ -56,6 +65,10 @@ class Analyser:
         if isinstance(uses, str):
             self.actions.uses(uses.strip(), with_, inner, result, depth)
         elif isinstance(step.get("run"), str):
+            given = step.get("working-directory")
+            self.scripts.cwd = self.job_dir if given is None else folder(given)
+            self.scripts.shell = str(step.get("shell") or self.job_shell or "bash")
+            self.scripts.functions = set()  # a function of another step's shell is not here
             self.scripts.run_script(step["run"], inner, result)
         return result
 
@@ -82,6 +95,8 @@ class Analyser:
             self.actions.reusable(job["uses"].strip(), result, depth)
             return result
         scope = Scope(env_values(workflow_env, job.get("env")))
+        self.job_dir = default_folder(job.get("defaults"), self.workflow_dir)
+        self.job_shell = default_shell(job, self.workflow_shell)
         steps = job.get("steps") if isinstance(job.get("steps"), list) else []
         for index, step in enumerate(steps):
             needs = self.step(step, ("jobs", job_id, "steps", index), scope)
@@ -93,11 +108,49 @@ class Analyser:
                     self.scripts.github_script(str(with_.get("script", "")), needs)
             result.steps.append(needs)
             result.unknown_actions += needs.unknown_actions
+            # a program gha-fix cannot see into may push with what an earlier step left: a
+            # registry login (docker push $IMAGE), a checkout's persisted credentials (such a
+            # program is unknown unless programs.yml says it leaves them alone)
             if needs.opaque:
-                result.lent.update(s for s, lent in (("contents", scope.checkout_token),
-                                                     ("packages", bool(scope.registries))) if lent)
+                result.lent.update(s for s, lent in (
+                    ("contents", scope.checkout_token and bool(needs.unknown)),
+                    ("packages", bool(scope.registries))) if lent)
             self.track(step, scope)
         return result
+
+
+_WORKSPACE = re.compile(r"^(?:\$\{\{\s*github\.workspace\s*\}\}|\$\{?GITHUB_WORKSPACE\}?)/?")
+
+
+def folder(value: Any) -> str | None:
+    """A `working-directory:` relative to the repository's root ("" the root; None: decided
+    at run time or outside the checkout)."""
+    text = _WORKSPACE.sub("", str(value).strip())
+    if "$" in text or text.startswith(("/", "~")) or "\\" in text:
+        return None
+    path = posixpath.normpath(text or ".")
+    return None if path.startswith("..") else ("" if path == "." else path)
+
+
+def default_folder(defaults: Any, outer: str | None) -> str | None:
+    """The `defaults: run: working-directory:` of a workflow or job, else `outer`'s."""
+    run = defaults.get("run") if isinstance(defaults, dict) else None
+    given = run.get("working-directory") if isinstance(run, dict) else None
+    return outer if given is None else folder(given)
+
+
+def default_shell(job: dict, outer: str | None) -> str | None:
+    """The shell of a job's `run:` steps: its `defaults: run: shell:`, else the workflow's,
+    else pwsh on a Windows runner named as such (GitHub's default there)."""
+    defaults = job.get("defaults")
+    run = defaults.get("run") if isinstance(defaults, dict) else None
+    given = run.get("shell") if isinstance(run, dict) else None
+    if given is not None:
+        return str(given)
+    if outer is not None:
+        return outer
+    runs_on = str(job.get("runs-on", ""))
+    return "pwsh" if "windows" in runs_on.lower() and "${{" not in runs_on else None
 
 
 def analyse_workflow(doc: Document, repo: RepoContext) -> dict[str, JobNeeds]:
@@ -111,6 +164,8 @@ def analyse_workflow(doc: Document, repo: RepoContext) -> dict[str, JobNeeds]:
         analyser = Analyser(repo, repo_knowledge(repo), metadata)
         data = doc.data
         env = env_values(data.get("env"))
+        analyser.workflow_dir = default_folder(data.get("defaults"), "")
+        analyser.workflow_shell = default_shell({"defaults": data.get("defaults")}, None)
         jobs = data.get("jobs") if isinstance(data.get("jobs"), dict) else {}
         cached = {str(job_id): analyser.job(str(job_id), job, env) for job_id, job in jobs.items()}
         repo.scratch[key] = cached

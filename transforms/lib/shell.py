@@ -12,7 +12,7 @@ tell which programs a script runs and with which first argument.  Public API:
   are data, arrays over several lines and `case` patterns; quotes over several lines joined;
 - `commands(script)`: `simple_commands(script_lines(script))` as a list;
 - `command_words(lines, wrappers)`: (command, first argument) of each simple command, through
-  wrappers (`sudo make` is make) and `find -exec`;
+  wrappers (`sudo make` is make) and `find -exec`; `command_tokens`: all their words;
 - `first_command_words(command)`: the words of the first command of a text (shlex, with a
   fallback to splitting on spaces);
 - `program_words(script)`: each simple command's words without its leading variable
@@ -53,12 +53,19 @@ _EXEC_FLAGS = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
 
 
 def command_words(lines: list[str], wrappers: frozenset[str] = frozenset()
-                   ) -> list[tuple[str, str]]:
+                  ) -> list[tuple[str, str]]:
     """(command, first argument) of every simple command in the script's lines: the command a
     wrapper runs (`sudo make` is make), the one `find -exec` runs, and no lines of a heredoc
     that is data (`cat <<EOF`; one fed to a shell is read as commands), of an array, or of a
     quoted string that goes on over several lines (`jq -r '` ... `'`)."""
-    words: list[tuple[str, str]] = []
+    return [w for tokens in command_tokens(lines, wrappers) for w in _first_words(tokens)]
+
+
+def command_tokens(lines: list[str], wrappers: frozenset[str] = frozenset()
+                   ) -> list[list[str]]:
+    """The words of every simple command that `command_words` reads, from the command on
+    (assignments and wrappers dropped); `find -exec`'s command is one of its own."""
+    found: list[list[str]] = []
     for tokens in simple_commands(lines):
         tokens = [t for t in tokens if not _ASSIGNMENT.match(t)]
         while tokens and tokens[0] in wrappers:
@@ -67,9 +74,9 @@ def command_words(lines: list[str], wrappers: frozenset[str] = frozenset()
                 tokens = tokens[1:]
         if tokens and tokens[0] == "find":
             for flag in _EXEC_FLAGS & set(tokens):
-                words.extend(_first_words(tokens[tokens.index(flag) + 1:]))
-        words.extend(_first_words(tokens))
-    return words
+                found.append(tokens[tokens.index(flag) + 1:])
+        found.append(tokens)
+    return found
 
 
 # where a `case` pattern may stand next: after `case WORD in`, or after a branch's `;;`
