@@ -24,7 +24,7 @@ SCOPES = {
 }
 LEVELS = {"read", "write"}
 ENTRY_KEYS = {"permissions", "token_input", "token_env", "when", "keeps", "script_input",
-              "ghcr_login", "versions", "source", "note"}
+              "ghcr_login", "versions", "source", "note", "alternatives"}
 VERSION_KEYS = {"range", "permissions", "token_input", "token_env", "when", "source", "note"}
 CONDITION_KINDS = ("equals", "not_equals", "set", "unset")
 RANGE = re.compile(r"^(?:<=|>=|<|>|=)?[0-9]+(?: (?:<=|>=|<|>|=)?[0-9]+)*$")
@@ -111,6 +111,11 @@ def entry_errors(key: object, entry: object) -> list[str]:
     keeps = entry.get("keeps", [])
     if not isinstance(keeps, list) or not all(k in SCOPES for k in keeps):
         errors.append(f"keeps must be a list of scopes, got {keeps!r}")
+    alternatives = entry.get("alternatives", {})
+    if not isinstance(alternatives, dict) or not all(
+            scope in SCOPES and isinstance(others, list) and others and set(others) <= SCOPES
+            for scope, others in alternatives.items()):
+        errors.append(f"alternatives must map scopes to lists of scopes, got {alternatives!r}")
     if "note" in entry and not (isinstance(entry["note"], str) and entry["note"].strip()):
         errors.append("note must be a non-empty string")
     if "when" in entry:
@@ -192,8 +197,11 @@ def test_notable_facts() -> None:
         "contents": "write", "pull-requests": "write",
     }
     # v9 on: the state lives in the Actions cache (actions: write); before v9 it did not
-    assert k["actions/stale"]["permissions"] == {
-        "actions": "write", "issues": "write", "pull-requests": "write"}
+    assert k["actions/stale"]["permissions"] == {"actions": "write", "pull-requests": "write"}
+    # issues: write unless both issue inputs are -1 (a PR-only stale run)
+    assert {c["input"] for c in k["actions/stale"]["when"]
+            if c["permissions"] == {"issues": "write"}} == {
+        "days-before-issue-stale", "days-before-issue-close"}
     assert k["actions/stale"]["versions"][0]["range"] == "<9"
     assert "actions" not in k["actions/stale"]["versions"][0]["permissions"]
     assert k["goreleaser/goreleaser-action"]["token_env"] == "GITHUB_TOKEN"

@@ -102,6 +102,9 @@ class ActionReader:
                 needs += needs_from(condition.get("permissions"), key, when)
         if token != GITHUB:  # a PAT or App token: only OIDC still comes from the job
             needs = [n for n in needs if n.scope == "id-token"]
+        alternatives = entry.get("alternatives") or {}
+        needs = [dataclasses.replace(n, alternatives=tuple(alternatives[n.scope]))
+                 if n.scope in alternatives else n for n in needs]
         result.needs += [n for n in needs if n not in result.needs]
 
     def from_metadata(
