@@ -174,6 +174,8 @@ EXPECTED: dict[str, tuple[str, set[str], frozenset[str]]] = {
     "target-fetch-labeler": ("pull_request_target", set(), frozenset()),
     "tool-named-secrets": ("pull_request", {"browsers/Real browsers",
                                             "browsers/Visual snapshots"}, frozenset()),
+    # a job only Dependabot's pull requests run is no fork's: nothing to guard
+    "bot-actor-only": ("pull_request", set(), frozenset()),
 }
 
 

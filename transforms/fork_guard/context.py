@@ -42,7 +42,14 @@ def pr_context(event: str, fork: bool, env: dict[str, Any]) -> PartialObject:
     if fork:  # an outsider cannot label: no labels, and no `labeled` event of theirs
         pull_request["labels"] = []
         event_data["label"] = None
+    # who opened (or pushed to) a fork's pull request is an outsider: not a bot that only
+    # pushes branches of the repository (`github.actor == 'dependabot[bot]'` is false there);
+    # a literal it is compared with counts as someone else's name, which can only make gha-fix
+    # leave a job alone that an allow-list would run
+    actor = Sym("actor", foreign=True) if fork else Sym("actor")
     github = PartialObject({
+        "actor": actor,
+        "triggering_actor": actor,
         "event_name": event,
         "event": event_data,
         "ref": Sym("ref", prefix="refs/pull/"),
