@@ -342,6 +342,11 @@ AFTER_CHECKOUT = "      - uses: actions/checkout@v4\n"
     ("poetry install\npoetry run pytest -x", {"contents": "read"}),  # a runner: pytest counts
     ("npx --yes eslint@9 .", {"contents": "read"}),
     ("./node_modules/.bin/tsc --noEmit", {"contents": "read"}),
+    ("node node_modules/jest-cli/bin/jest.js --ci", {"contents": "read"}),  # a package binary
+    ("npx cross-env NODE_ENV=production webpack --mode production", {"contents": "read"}),
+    ("npx rimraf lib && tsc -p .", {"contents": "read"}),
+    ("node node_modules/.cache/release.js", None),  # not a package's bin/: unknown
+    ("cross-env CI=1 node scripts/publish.js", None),  # what cross-env runs is what counts
     ("clang-18 -O2 -c x.c && gcc-12 --version", {"contents": "read"}),
     ("node --version && python3 -V", {"contents": "read"}),
     ("./gradlew build --no-daemon", {"contents": "read"}),

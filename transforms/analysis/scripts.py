@@ -36,6 +36,9 @@ MAX_DEPTH = 5  # composite actions / reusable workflows / scripts nested deeper 
 _GH = re.compile(r"(?:^|(?<=[\s;&|(`]))gh\s+(?=[a-z])")
 _AUTH = re.compile(r"authorization|-u\s|--user\b|\btoken\b", re.IGNORECASE)
 _VERSION_FLAGS = frozenset({"--version", "-V", "-v", "version", "--help", "-h", "-VV"})
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+# node_modules/<package>/bin/<name> (scoped packages too): an installed package's binary
+_PACKAGE_FILE = re.compile(r"(?:\./)?node_modules/(?:@[^/]+/)?[^/.][^/]*/(?:bin|cli)/([^/]+)$")
 _RUNNER_VALUE_FLAGS = frozenset({"-p", "--package", "--from", "--with", "-s", "--server-args",
                                  "-n", "--server-num", "-e", "--error-file", "--python",
                                  "--spec", "--cwd", "--dir", "-C", "--filter", "-F"})
@@ -136,9 +139,26 @@ def through_runners(tokens: list[str]) -> list[str]:
             index += 2 if rest[index] in _RUNNER_VALUE_FLAGS else 1
         if index >= len(rest):
             break
+        while index < len(rest) and _ASSIGNMENT.match(rest[index]):
+            index += 1  # cross-env NODE_ENV=production webpack
+        if index >= len(rest):
+            break
         command = re.sub(r"(?<=.)@[^/]*$", "", rest[index])  # npx eslint@9: eslint
         tokens = [command, *rest[index + 1:]]
-    return tokens
+    return package_binary(tokens)
+
+
+def package_binary(tokens: list[str]) -> list[str]:
+    """`node node_modules/jest-cli/bin/jest.js -x` is the package binary `jest -x`: a file of
+    an installed package, not of the repository (node_modules/.bin/ names are read as such by
+    `program_name`)."""
+    if len(tokens) < 2 or program_name(tokens[0]) not in ("node", "nodejs"):
+        return tokens
+    script = tokens[1]
+    match = _PACKAGE_FILE.match(script)
+    if match is None:
+        return tokens
+    return [re.sub(r"\.[cm]?js$", "", match.group(1)), *tokens[2:]]
 
 
 class ScriptReader:
