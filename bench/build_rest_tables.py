@@ -41,6 +41,8 @@ TOKEN_SCOPES = {
 AREA = re.compile(r"^  ([a-zA-Z]+): \{$")
 METHOD = re.compile(r"^    ([a-zA-Z]+): \[\s*(?:\"([A-Z]+ [^\"]+)\")?")
 ROUTE = re.compile(r"^\s+\"([A-Z]+ /[^\"]*)\"")
+ONE_LINE_AREA = re.compile(r"^  ([a-zA-Z]+): \{ (.*) \},?$")  # `rateLimit: { get: [...] },`
+INLINE_METHOD = re.compile(r"([a-zA-Z]+): \[\"([A-Z]+ /[^\"]*)\"")
 
 
 def octokit_methods(text: str) -> dict[str, str]:
@@ -49,6 +51,10 @@ def octokit_methods(text: str) -> dict[str, str]:
     area = ""
     pending = ""
     for line in text.splitlines():
+        if found := ONE_LINE_AREA.match(line):
+            for name, route in INLINE_METHOD.findall(found.group(2)):
+                methods[f"{found.group(1)}.{name}"] = route
+            continue
         if found := AREA.match(line):
             area = found.group(1)
             continue

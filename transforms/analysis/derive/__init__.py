@@ -1,0 +1,97 @@
+"""Derive what an action does with the GITHUB_TOKEN from its own files (issue #14).
+
+`derive_local(root, action_dir, metadata)` reads a local action of a checkout (`uses: ./x`):
+- the README (`readme.py`): `permissions:` blocks of its examples, "Required Permission" lines
+  under an input's heading (the need then depends on that input), a permissions section;
+- for a JavaScript action, the code (`sources.py` picks the files, `code.py` finds the call
+  sites and maps them through the REST tables of `endpoints.py`).
+
+The result (`model.DerivedEntry`) is understood only when nothing read was left unsettled:
+- the code was read and every call site found is mapped (an unmapped method or route, a
+  dynamic call, a GraphQL call, a module that could not be read: not understood);
+- or, for an action whose code is not in the checkout (or a Docker action), the README states
+  the permissions explicitly.
+Needs from both sources are kept, each with its source (`kind`, file:line): the job is granted
+their union, so a README that says more than the code is never overruled (soundness first).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import Any
+
+from gha_fix.transforms.analysis.derive.model import DerivedEntry, DerivedNeed
+
+JAVASCRIPT = ("node12", "node16", "node20", "node24")
+
+
+def derive_local(root: Path, action_dir: str, metadata: dict[str, Any],
+                 token_inputs: list[str] | None = None,
+                 token_env: list[str] | None = None) -> DerivedEntry:
+    """What the local action in `action_dir` (relative to `root`) needs; `metadata`: its
+    parsed action.yml; `token_inputs` / `token_env`: the inputs and environment variables
+    that hand it the GITHUB_TOKEN (default: the inputs whose default is the token)."""
+    from gha_fix.transforms.analysis.action_metadata import mentions_token
+    from gha_fix.transforms.analysis.derive.code import (
+        CodeFindings,
+        raw_token_uses,
+        scan_code,
+        token_reads,
+    )
+    from gha_fix.transforms.analysis.derive.readme import readme_needs
+    from gha_fix.transforms.analysis.derive.sources import LocalFiles, code_files, readme_files
+
+    action_dir = posixpath.normpath(action_dir) or "."
+    runs = metadata.get("runs") if isinstance(metadata.get("runs"), dict) else {}
+    using = str(runs.get("using", "")).strip().lower()
+    inputs = _input_defaults(metadata)
+    if token_inputs is None:
+        token_inputs = [n for n, d in inputs.items() if mentions_token(d)]
+    reads = token_reads(token_inputs, token_env or [])
+    entry = DerivedEntry(action=f"./{action_dir}" if action_dir != "." else "./", using=using)
+    files = LocalFiles(root)
+    for rel in readme_files(files, action_dir):
+        text = files.read(rel)
+        if text is not None:
+            entry.files.append(rel)
+            entry.needs += readme_needs(text, rel, inputs)
+    readme_says = bool(entry.needs)
+    if using in JAVASCRIPT:
+        found = code_files(files, action_dir, runs)
+        findings = CodeFindings()
+        token_read = 0
+        for rel, text in found.texts.items():
+            scan_code(text, rel, findings)
+            if reads is not None:
+                count, reasons = raw_token_uses(text, rel, reads)
+                token_read += count
+                findings.unknown += reasons
+        entry.files += list(found.texts)
+        entry.needs += findings.needs
+        if found.texts:
+            entry.unknown += findings.unknown
+            entry.unknown += [f"could not read {m}" for m in found.missing]
+            if reads is not None and token_read == 0 and token_inputs:
+                entry.unknown.append("its code does not visibly read the token input "
+                                     f"({', '.join(token_inputs)})")
+        elif not readme_says:
+            entry.unknown.append("its code is not in the checkout ("
+                                 + "; ".join(found.missing or ["no runs.main"])
+                                 + ") and its README states no permissions")
+    elif not readme_says:
+        entry.unknown.append(f"a {using or 'non-JavaScript'} action whose README states no "
+                             "permissions (its code is not analysed)")
+    return entry
+
+
+def _input_defaults(metadata: dict[str, Any]) -> dict[str, str | None]:
+    raw = metadata.get("inputs") if isinstance(metadata.get("inputs"), dict) else {}
+    out: dict[str, str | None] = {}
+    for name, spec in raw.items():
+        default = spec.get("default") if isinstance(spec, dict) else None
+        out[str(name)] = None if default is None else str(default)
+    return out
+
+
+__all__ = ["DerivedEntry", "DerivedNeed", "derive_local"]
