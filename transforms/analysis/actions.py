@@ -177,12 +177,12 @@ class ActionReader:
             for name, spec in inputs.items()
         }
         if runs.get("using") != "composite":
-            gets_token = scope.token_in_env() or any(
-                scope.token_kind(v) == GITHUB for v in values.values()
-            )
-            if gets_token:
-                result.unknown.append(f"local action {uses} ({runs.get('using')}) gets the "
-                                      "GITHUB_TOKEN; add it to .github/gha-fix.yml")
+            token_inputs = [n for n, v in values.items() if scope.token_kind(v) == GITHUB]
+            if scope.token_in_env() or token_inputs:  # the deriver reads its files
+                from gha_fix.transforms.analysis.derive.use import add_local_needs
+
+                add_local_needs(self.repo, uses, meta, with_, token_inputs,
+                                scope.token_in_env(), result)
             return
         if depth >= MAX_DEPTH:
             result.unknown.append(f"local action {uses} nests too deep")

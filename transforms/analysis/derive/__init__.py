@@ -33,14 +33,11 @@ def derive_local(root: Path, action_dir: str, metadata: dict[str, Any],
     parsed action.yml; `token_inputs` / `token_env`: the inputs and environment variables
     that hand it the GITHUB_TOKEN (default: the inputs whose default is the token)."""
     from gha_fix.transforms.analysis.action_metadata import mentions_token
-    from gha_fix.transforms.analysis.derive.code import (
-        CodeFindings,
-        raw_token_uses,
-        scan_code,
-        token_reads,
-    )
+    from gha_fix.transforms.analysis.derive.code import CodeFindings, scan_code
+    from gha_fix.transforms.analysis.derive.jslex import strip_comments
     from gha_fix.transforms.analysis.derive.readme import readme_needs
     from gha_fix.transforms.analysis.derive.sources import LocalFiles, code_files, readme_files
+    from gha_fix.transforms.analysis.derive.taint import raw_token_uses, token_reads
 
     action_dir = posixpath.normpath(action_dir) or "."
     runs = metadata.get("runs") if isinstance(metadata.get("runs"), dict) else {}
@@ -60,13 +57,13 @@ def derive_local(root: Path, action_dir: str, metadata: dict[str, Any],
     if using in JAVASCRIPT:
         found = code_files(files, action_dir, runs)
         findings = CodeFindings()
-        token_read = 0
         for rel, text in found.texts.items():
             scan_code(text, rel, findings)
-            if reads is not None:
-                count, reasons = raw_token_uses(text, rel, reads)
-                token_read += count
-                findings.unknown += reasons
+        token_read = 0
+        if reads is not None:
+            codes = {rel: strip_comments(text) for rel, text in found.texts.items()}
+            token_read, reasons = raw_token_uses(codes, reads)
+            findings.unknown += reasons
         entry.files += list(found.texts)
         entry.needs += findings.needs
         if found.texts:

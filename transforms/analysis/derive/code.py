@@ -59,11 +59,12 @@ class CodeFindings:
 def scan_code(text: str, where: str, findings: CodeFindings) -> None:
     """Add the call sites of one file's text (`where`: its path, for file:line)."""
     code = strip_comments(text)
+    bare = strip_comments(text, blank_strings=True)  # code only: no string contents
 
     def at(offset: int) -> str:
         return f"{where}:{line_of(code, offset)}"
 
-    for match in METHOD_CALL.finditer(code):
+    for match in METHOD_CALL.finditer(bare):
         rest, area, method = match.group(1), match.group(2), match.group(3)
         if area in _HELPERS or method in _HELPERS:
             continue
@@ -77,18 +78,18 @@ def scan_code(text: str, where: str, findings: CodeFindings) -> None:
         route = method_route(area, method) or ""
         verb, path = route.split(" ", 1)
         _route(verb, path, f"octokit {area}.{method}", at(match.start()), findings)
-    for match in DYNAMIC_REST.finditer(code):
+    for match in DYNAMIC_REST.finditer(bare):
         findings.unknown.append(f"{at(match.start())}: dynamic octokit call "
-                                f"({code[match.start():match.end() + 20].split(chr(10))[0]})")
+                                f"({bare[match.start():match.end() + 20].split(chr(10))[0]})")
     for match in REQUEST.finditer(code):
         findings.calls += 1
         verb = match.group(2) or "GET"
         _route(verb, match.group(3), f"request {verb} {match.group(3)}", at(match.start()),
                findings)
-    for match in DYNAMIC_REQUEST.finditer(code):
+    for match in DYNAMIC_REQUEST.finditer(bare):
         findings.unknown.append(f"{at(match.start())}: request() with a route gha-fix "
                                 "cannot read")
-    for match in GRAPHQL.finditer(code):
+    for match in GRAPHQL.finditer(bare):
         findings.calls += 1
         findings.unknown.append(f"{at(match.start())}: GraphQL call (no table of operations "
                                 "-> scopes yet)")
@@ -109,9 +110,9 @@ def scan_code(text: str, where: str, findings: CodeFindings) -> None:
             findings.calls += 1
             findings.needs.append(DerivedNeed("contents", "write", "code", at(match.start()),
                                               "git push"))
-    for match in ID_TOKEN.finditer(code):
-        before = code[max(0, match.start() - 20):match.start()]
-        after = code[match.end():match.end() + 80]
+    for match in ID_TOKEN.finditer(bare):
+        before = bare[max(0, match.start() - 20):match.start()]
+        after = bare[match.end():match.end() + 80]
         if ID_TOKEN_LIBRARY.search(before) or DEFINITION.match(after):
             continue  # @actions/core's own wrapper, or the definition itself
         findings.calls += 1
@@ -128,62 +129,3 @@ def _route(verb: str, path: str, evidence: str, where: str, findings: CodeFindin
                                 "which a GITHUB_TOKEN never has")
     for scope, level, alternatives in need.requirements:
         findings.needs.append(DerivedNeed(scope, level, "code", where, evidence, alternatives))
-
-
-# where handing the token on is understood: to an octokit client (its call sites are read)
-_OCTOKIT_USE = re.compile(r"getOctokit\s*\(|new\s+[\w$.]*Octokit\w*\s*\(|\bauth\s*:|"
-                          r"\bGitHub\s*\(|\bcreateOctokit\w*\s*\(")
-_ASSIGNED = re.compile(r"(?:(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::\s*[\w<>|\[\] ]+)?="
-                       r"|^\s*['\"]?([A-Za-z_$][\w$-]*)['\"]?\s*:)\s*$")
-# a use that only tests the value: `if (!token)`, `token === ''`
-_TEST_USE = r"(?:!\s*(?:[\w$]+\.)*NAME(?![\w$])|(?<![\w$])NAME\s*(?:===?|!==?|\?\?|\|\||&&|\)))"
-
-
-def token_reads(token_inputs: list[str], token_env: list[str]) -> re.Pattern[str] | None:
-    """Where the code reads the token: `getInput('github-token'`, `process.env.GITHUB_TOKEN`."""
-    parts = [r"getInput\s*\(\s*['\"`]" + re.escape(n) + r"['\"`]" for n in token_inputs]
-    parts += [r"process\.env\s*(?:\.\s*" + re.escape(n) + r"\b|\[\s*['\"`]" + re.escape(n)
-              + r"['\"`]\s*\])" for n in token_env]
-    return re.compile("|".join(parts)) if parts else None
-
-
-def raw_token_uses(text: str, where: str, reads: re.Pattern[str]) -> tuple[int, list[str]]:
-    """How many times the code reads the token, and the reads whose value goes anywhere but
-    an octokit client (a header, a git URL, a child process, a variable used elsewhere):
-    each is a reason the action is not understood."""
-    code = strip_comments(text)
-    count = 0
-    reasons: list[str] = []
-    for match in reads.finditer(code):
-        count += 1
-        start = code.rfind("\n", 0, match.start()) + 1
-        end = code.find("\n", match.end())
-        line = code[start:end if end >= 0 else len(code)]
-        if _OCTOKIT_USE.search(line):
-            continue
-        # `const token = core.getInput(...)`: the text before the call, minus `await core.`
-        before = re.sub(r"(?:await\s+)?[\w$.]*\s*$", "", line[:match.start() - start])
-        declared = _ASSIGNED.search(before)
-        name = declared and (declared.group(1) or declared.group(2))
-        if name and _only_octokit(code, name, match.end()):
-            continue
-        reasons.append(f"{where}:{line_of(code, match.start())}: the token read here goes "
-                       "somewhere other than an octokit client")
-    return count, reasons
-
-
-def _only_octokit(code: str, name: str, after: int) -> bool:
-    """Every later use of `name` (a variable, or a property: `options.name`) hands it to an
-    octokit client or only tests it."""
-    test = re.compile(_TEST_USE.replace("NAME", re.escape(name)))
-    uses = list(re.finditer(r"(?<![\w$-])" + re.escape(name) + r"(?![\w$-])", code[after:]))
-    for use in uses:
-        offset = after + use.start()
-        start = code.rfind("\n", 0, offset) + 1
-        end = code.find("\n", offset)
-        line = code[start:end if end >= 0 else len(code)]
-        if _OCTOKIT_USE.search(line):
-            continue
-        if re.search(r"(?<![\w$])" + re.escape(name) + r"(?![\w$-])", test.sub("", line)):
-            return False
-    return True

@@ -29,8 +29,14 @@ def _regex_allowed(out: list[str]) -> bool:
     return "".join(out[i + 1:end]) in _REGEX_KEYWORDS
 
 
-def strip_comments(text: str) -> str:
-    """`text` with every comment replaced by spaces (line breaks kept)."""
+def strip_comments(text: str, blank_strings: bool = False) -> str:
+    """`text` with every comment replaced by spaces (line breaks kept); with `blank_strings`,
+    the contents of string literals and of the text of template literals too (their quotes
+    and `${...}` code kept), so that what is searched is code only."""
+
+    def blank(part: str) -> str:
+        return "".join(c if c == "\n" else " " for c in part) if blank_strings else part
+
     out: list[str] = []
     i, n = 0, len(text)
     braces: list[int] = []  # depth of `{` inside each open `${` of a template literal
@@ -40,7 +46,7 @@ def strip_comments(text: str) -> str:
         if in_template and (not braces or braces[-1] < 0):
             # inside the text of a template literal
             if ch == "\\":
-                out.append(text[i:i + 2])
+                out.append(blank(text[i:i + 2]))
                 i += 2
                 continue
             if ch == "`":
@@ -58,7 +64,7 @@ def strip_comments(text: str) -> str:
                     braces.append(0)
                 i += 2
                 continue
-            out.append(ch)
+            out.append(blank(ch))
             i += 1
             continue
         if ch == "/" and text.startswith("//", i):
@@ -77,7 +83,7 @@ def strip_comments(text: str) -> str:
             j = i + 1
             while j < n and text[j] != ch and text[j] != "\n":
                 j += 2 if text[j] == "\\" else 1
-            out.append(text[i:j + 1])
+            out.append(ch + blank(text[i + 1:j]) + text[j:j + 1])
             i = j + 1
             continue
         if ch == "`":

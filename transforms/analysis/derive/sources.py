@@ -17,6 +17,7 @@ from pathlib import Path
 
 from gha_fix.codemod.document import DocumentError
 from gha_fix.codemod.reading import read_regular_file
+from gha_fix.transforms.analysis.derive.jslex import strip_comments
 
 MAX_FILE = 12 * 1024 * 1024
 MAX_FILES = 400
@@ -138,7 +139,7 @@ def _follow(files: LocalFiles, start: list[str], out: CodeFiles) -> None:
             out.missing.append(f"{rel} (unreadable or over {MAX_FILE // 1024 // 1024} MB)")
             continue
         out.texts[rel] = text
-        for match in IMPORT.finditer(text):
+        for match in IMPORT.finditer(strip_comments(text)):
             target = _resolve(files, rel, match.group(2))
             if target is None:
                 if not match.group(2).endswith((".json", ".css", ".node")):
