@@ -58,10 +58,15 @@ def is_method(area: str, method: str) -> bool:
     return f"{area}.{method}" in _methods()
 
 
-def _segment_matches(pattern: str, given: str) -> bool:
-    if _PARAM.match(pattern):
+def _segment_matches(pattern: str, given: str, index: int) -> bool:
+    """A route's segment against a given one: a literal matches itself; a parameter matches
+    a parameter or expression, the owner and repository, or a value with a digit (an issue
+    number, a SHA), never a word that may be another route's literal (`actions`)."""
+    if not _PARAM.match(pattern):
+        return pattern == given
+    if _EXPR.search(given) or index in (1, 2):
         return given != ""
-    return pattern == given
+    return any(c.isdigit() for c in given)
 
 
 def route_need(verb: str, path: str) -> RouteNeed:
@@ -71,8 +76,7 @@ def route_need(verb: str, path: str) -> RouteNeed:
     parts = tuple(path.strip("/").split("/"))
     best: tuple[int, str, dict[str, Any]] | None = None
     for candidate, route, row in _routes().get((verb, len(parts)), []):
-        if all(_segment_matches(p, g) or (_EXPR.search(g) is not None and _PARAM.match(p))
-               for p, g in zip(candidate, parts)):
+        if all(_segment_matches(p, g, i) for i, (p, g) in enumerate(zip(candidate, parts))):
             literal = sum(1 for p in candidate if not _PARAM.match(p))
             if best is None or literal > best[0]:
                 best = (literal, route, row)
