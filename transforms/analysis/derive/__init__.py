@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import posixpath
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gha_fix.transforms.analysis.derive.model import DerivedEntry, DerivedNeed
+
+if TYPE_CHECKING:
+    from gha_fix.transforms.analysis.derive.sources import Files
 
 JAVASCRIPT = ("node12", "node16", "node20", "node24")
 
@@ -32,11 +35,20 @@ def derive_local(root: Path, action_dir: str, metadata: dict[str, Any],
     """What the local action in `action_dir` (relative to `root`) needs; `metadata`: its
     parsed action.yml; `token_inputs` / `token_env`: the inputs and environment variables
     that hand it the GITHUB_TOKEN (default: the inputs whose default is the token)."""
+    from gha_fix.transforms.analysis.derive.sources import LocalFiles
+
+    return derive(LocalFiles(root), action_dir, metadata, token_inputs, token_env)
+
+
+def derive(files: Files, action_dir: str, metadata: dict[str, Any],
+           token_inputs: list[str] | None = None, token_env: list[str] | None = None,
+           action: str = "") -> DerivedEntry:
+    """`derive_local` over any `Files` (a checkout, or a repository at a ref on GitHub)."""
     from gha_fix.transforms.analysis.action_metadata import mentions_token
     from gha_fix.transforms.analysis.derive.code import CodeFindings, scan_code
     from gha_fix.transforms.analysis.derive.jslex import strip_comments
     from gha_fix.transforms.analysis.derive.readme import readme_needs
-    from gha_fix.transforms.analysis.derive.sources import LocalFiles, code_files, readme_files
+    from gha_fix.transforms.analysis.derive.sources import code_files, readme_files
     from gha_fix.transforms.analysis.derive.taint import raw_token_uses, token_reads
 
     action_dir = posixpath.normpath(action_dir) or "."
@@ -46,8 +58,8 @@ def derive_local(root: Path, action_dir: str, metadata: dict[str, Any],
     if token_inputs is None:
         token_inputs = [n for n, d in inputs.items() if mentions_token(d)]
     reads = token_reads(token_inputs, token_env or [])
-    entry = DerivedEntry(action=f"./{action_dir}" if action_dir != "." else "./", using=using)
-    files = LocalFiles(root)
+    entry = DerivedEntry(action=action or (f"./{action_dir}" if action_dir != "." else "./"),
+                         using=using)
     for rel in readme_files(files, action_dir):
         text = files.read(rel)
         if text is not None:
@@ -91,4 +103,4 @@ def _input_defaults(metadata: dict[str, Any]) -> dict[str, str | None]:
     return out
 
 
-__all__ = ["DerivedEntry", "DerivedNeed", "derive_local"]
+__all__ = ["DerivedEntry", "DerivedNeed", "derive", "derive_local"]

@@ -14,6 +14,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from gha_fix.codemod.document import DocumentError
 from gha_fix.codemod.reading import read_regular_file
@@ -38,8 +39,22 @@ class CodeFiles:
     how: str = ""  # `runs.main and its imports`, `the package's sources`, ...
 
 
+class Files(Protocol):
+    """Where an action's files are read from: a checkout, or its repository on GitHub."""
+
+    readme_names: tuple[str, ...]
+
+    def read(self, rel: str) -> str | None: ...
+
+    def is_file(self, rel: str) -> bool: ...
+
+    def sources_under(self, rel_dir: str) -> list[str]: ...
+
+
 class LocalFiles:
     """Files of a checkout, read safely."""
+
+    readme_names = README_NAMES
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -76,16 +91,16 @@ class LocalFiles:
         return found
 
 
-def readme_files(files: LocalFiles, action_dir: str) -> list[str]:
+def readme_files(files: Files, action_dir: str) -> list[str]:
     """The README of the action's folder (and of the repository when that is the folder)."""
-    for name in README_NAMES:
+    for name in files.readme_names:
         rel = posixpath.join(action_dir, name) if action_dir != "." else name
         if files.is_file(rel):
             return [rel]
     return []
 
 
-def _resolve(files: LocalFiles, importer: str, spec: str) -> str | None:
+def _resolve(files: Files, importer: str, spec: str) -> str | None:
     base = posixpath.normpath(posixpath.join(posixpath.dirname(importer), spec))
     stem = re.sub(r"\.(js|mjs|cjs)$", "", base)
     candidates = [base, *(stem + s for s in CODE_SUFFIXES),
@@ -93,7 +108,7 @@ def _resolve(files: LocalFiles, importer: str, spec: str) -> str | None:
     return next((c for c in candidates if files.is_file(c)), None)
 
 
-def code_files(files: LocalFiles, action_dir: str, runs: dict) -> CodeFiles:
+def code_files(files: Files, action_dir: str, runs: dict) -> CodeFiles:
     """The code of a JavaScript action: its entry points and what they import."""
     out = CodeFiles()
     entries = [runs.get(k) for k in ("pre", "main", "post")]
@@ -118,7 +133,7 @@ def code_files(files: LocalFiles, action_dir: str, runs: dict) -> CodeFiles:
     return out
 
 
-def _package_root(files: LocalFiles, action_dir: str) -> str | None:
+def _package_root(files: Files, action_dir: str) -> str | None:
     current = action_dir
     while True:
         if files.is_file(posixpath.join(current, "package.json")):
@@ -128,7 +143,7 @@ def _package_root(files: LocalFiles, action_dir: str) -> str | None:
         current = posixpath.dirname(current) or "."
 
 
-def _follow(files: LocalFiles, start: list[str], out: CodeFiles) -> None:
+def _follow(files: Files, start: list[str], out: CodeFiles) -> None:
     queue = list(start)
     while queue and len(out.texts) < MAX_FILES:
         rel = queue.pop(0)

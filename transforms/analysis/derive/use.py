@@ -31,8 +31,6 @@ def derived_local(repo: RepoContext, uses: str, metadata: dict[str, Any],
 def add_local_needs(repo: RepoContext, uses: str, metadata: dict[str, Any], with_: dict,
                     token_inputs: list[str], token_env: list[str], result: StepNeeds) -> None:
     """Add what the local action needs to `result`, or why it is not known."""
-    from gha_fix.transforms.analysis.actions import condition_holds
-
     runs = metadata.get("runs") if isinstance(metadata.get("runs"), dict) else {}
     entry = derived_local(repo, uses, metadata, token_inputs, token_env)
     if not entry.understood:
@@ -40,8 +38,27 @@ def add_local_needs(repo: RepoContext, uses: str, metadata: dict[str, Any], with
                               f"GITHUB_TOKEN and its files do not settle what it needs: "
                               f"{entry.unknown[0]}; add it to .github/gha-fix.yml")
         return
+    add_entry_needs(entry, uses, with_, result)
+
+
+def add_remote_needs(entry: DerivedEntry, uses: str, via: list[str], with_: dict,
+                     result: StepNeeds) -> bool:
+    """A remote action the knowledge base lacks, derived from its repository at the pinned
+    ref: its needs when understood (True), else the step stays unknown with why (False)."""
+    if entry.understood:
+        add_entry_needs(entry, uses.split("@", 1)[0], with_, result)
+        return True
+    result.unknown.append(f"action {uses} gets the GITHUB_TOKEN ({', '.join(via)}) and "
+                          f"its files do not settle which scopes it needs: {entry.unknown[0]}")
+    return False
+
+
+def add_entry_needs(entry: DerivedEntry, what: str, with_: dict, result: StepNeeds) -> None:
+    """The entry's needs as the step's; a need on an input holds as the step sets it."""
+    from gha_fix.transforms.analysis.actions import condition_holds
+
     for derived in entry.needs:
-        need = derived.need(uses)
+        need = derived.need(what)
         if need.when is not None:
             condition = {"input": need.when.input, need.when.kind: need.when.value or True}
             holds = condition_holds(condition, with_)
