@@ -106,6 +106,18 @@ def test_remote_action_derived_from_its_code_and_readme(server: Routes, tmp_path
 def test_derived_files_are_cached_for_offline_runs(server: Routes, tmp_path: Path) -> None:
     analyse(server, tmp_path)
     before = len(server.seen)
-    jobs, files = analyse(server, tmp_path, offline=True)
+    jobs, _ = analyse(server, tmp_path, offline=True)
     assert len(server.seen) == before  # no request
     assert jobs["code"].scopes() == {"issues": "write"}
+
+
+def test_a_file_over_the_answer_cap_is_no_failure(server: Routes, tmp_path: Path) -> None:
+    from gha_fix.transforms.analysis.derive.remote import RemoteFiles
+
+    files = GitHubFiles(tmp_path, base_url=server.url, api_url=server.url + "/api", timeout=1,
+                        retries=0)
+    remote = RemoteFiles(files, "o", "big", "v1")
+    assert remote.read("dist/index.js") is None
+    assert files.failures == 0  # three of them would stop every fetch of the run
+    assert "larger than" in remote.problems[0]
+    assert remote.read("README.md") == README_BLOCK
