@@ -11,8 +11,9 @@ The result (`model.DerivedEntry`) is understood only when nothing read was left 
   dynamic call, a GraphQL call, a module that could not be read: not understood);
 - or, for an action whose code is not in the checkout (or a Docker action), the README states
   the permissions explicitly.
-Needs from both sources are kept, each with its source (`kind`, file:line): the job is granted
-their union, so a README that says more than the code is never overruled (soundness first).
+Needs from both sources are kept, each with its source (`kind`, file:line); the job is granted
+the code's when the code was read (the README's extra claims stay in the entry, for the
+agreement report), else the README's.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def derive(files: Files, action_dir: str, metadata: dict[str, Any],
         entry.files += list(found.texts)
         entry.needs += findings.needs
         if found.texts:
+            entry.code_read = True
             entry.unknown += findings.unknown
             entry.unknown += [f"could not read {m}" for m in found.missing]
             if reads is not None and token_read == 0 and token_inputs:

@@ -45,19 +45,27 @@ class DerivedEntry:
     needs: list[DerivedNeed] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # what was read
+    code_read: bool = False  # its code was read (then the code's needs are granted)
 
     @property
     def understood(self) -> bool:
         return not self.unknown
 
+    def granted(self) -> list[DerivedNeed]:
+        """The needs to grant: the code's when its code was read (what the README says
+        beyond it stays in `needs`, with its source, for the report), else the README's."""
+        if self.code_read:
+            return [n for n in self.needs if n.kind != "readme"]
+        return list(self.needs)
+
     def by_kind(self, kind: Kind) -> list[DerivedNeed]:
         return [n for n in self.needs if n.kind == kind]
 
-    def scopes(self, kind: Kind | None = None) -> dict[str, str]:
-        """The strongest level per scope (of one kind, or of all), needs with a condition
-        left out."""
+    def scopes(self, kind: Kind | None = None, granted: bool = False) -> dict[str, str]:
+        """The strongest level per scope (of one kind, of all, or of those granted), needs
+        with a condition left out."""
         out: dict[str, str] = {}
-        for need in self.needs:
+        for need in self.granted() if granted else self.needs:
             if (kind is not None and need.kind != kind) or need.when is not None:
                 continue
             if LEVELS[need.level] > LEVELS.get(out.get(need.scope, "none"), 0):

@@ -57,7 +57,7 @@ def add_entry_needs(entry: DerivedEntry, what: str, with_: dict, result: StepNee
     """The entry's needs as the step's; a need on an input holds as the step sets it."""
     from gha_fix.transforms.analysis.actions import condition_holds
 
-    for derived in entry.needs:
+    for derived in entry.granted():
         need = derived.need(what)
         if need.when is not None:
             condition = {"input": need.when.input, need.when.kind: need.when.value or True}
