@@ -191,3 +191,68 @@ def test_an_unreadable_import_is_unknown(tmp_path: Path) -> None:
     meta = {"runs": {"using": "node20", "main": "dist/index.js"}}
     entry = derive_local(tmp_path, ".", meta)
     assert entry.unknown == ["could not read ./missing.js (imported by dist/index.js)"]
+
+
+def test_readme_saying_more_than_the_code_is_kept_but_the_code_is_granted(
+        tmp_path: Path) -> None:
+    """Both sources are kept with their file:line; the code's needs are what is granted."""
+    (tmp_path / "README.md").write_text(
+        "```yaml\npermissions:\n  contents: write\n  issues: write\n```\n")
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "index.js").write_text(
+        "const gh = github.getOctokit(core.getInput('token'))\n"
+        "await gh.rest.issues.createComment({owner, repo, issue_number, body})\n")
+    meta = {"inputs": {"token": {"default": "${{ github.token }}"}},
+            "runs": {"using": "node20", "main": "dist/index.js"}}
+    entry = derive_local(tmp_path, ".", meta)
+    assert entry.understood
+    assert entry.scopes("readme") == {"contents": "write", "issues": "write"}
+    assert [(n.scope, n.level, n.where) for n in entry.granted()] == [
+        ("issues", "write", "dist/index.js:2")]
+
+
+def test_the_deriver_is_not_imported_at_start_up() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, gha_fix.codemod.cli, gha_fix.transforms.analysis; "
+            "print(any(m.startswith('gha_fix.transforms.analysis.derive') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"
+
+
+CLASS_SHAPE = """\
+function getArgs() {
+  const args = {
+    repoToken: core.getInput('repo-token'),
+    days: core.getInput('days')
+  };
+  if (!args.repoToken) throw new Error('no token');
+  return args;
+}
+class Processor {
+  constructor(options, state) {
+    this.options = options;
+    this.client = getOctokit(this.options.repoToken);
+  }
+}
+const args = getArgs();
+const processor = new Processor(args, {});
+"""
+
+
+@pytest.mark.parametrize(("tail", "understood"), [
+    ("", True),  # the object goes back to the caller, into a class, to getOctokit
+    ("fetch(url, {headers: {authorization: `token ${args.repoToken}`}})\n", False),
+    ("send(args)\n", False),  # a function gha-fix cannot find
+    ("const copy = args\n", False),  # another name: not followed
+])
+def test_a_token_kept_in_an_object_is_followed(tmp_path: Path, tail: str,
+                                               understood: bool) -> None:
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "index.js").write_text(CLASS_SHAPE + tail)
+    meta = {"inputs": {"repo-token": {"default": "${{ github.token }}"}},
+            "runs": {"using": "node20", "main": "dist/index.js"}}
+    entry = derive_local(tmp_path, ".", meta)
+    assert entry.understood is understood, entry.unknown

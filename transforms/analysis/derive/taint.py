@@ -91,8 +91,198 @@ def raw_token_uses(codes: dict[str, str], reads: re.Pattern[str]) -> tuple[int, 
             variable, prop = VARIABLE.search(before), PROPERTY.search(before)
             if variable and _variable_fine(code, variable.group(1), match.end()):
                 continue
-            if prop and not variable and _property_fine(codes, prop.group(1)):
-                continue
+            if prop and not variable:
+                holder = object_variable(code, match.start())
+                if holder is not None and object_fine(codes, where, holder[1], holder[0],
+                                                      prop.group(1)):
+                    continue
+                if holder is None and _property_fine(codes, prop.group(1)):
+                    continue
             reasons.append(f"{where}:{line_of(code, match.start())}: the token read here "
                            "may go somewhere other than an octokit client")
     return count, reasons
+
+
+# --- an object literal holding the token: `const inputs = {token: core.getInput('token')}` ---
+
+CLASS_HEAD = re.compile(r"\bclass\s+[\w$]+[^{]*\{")
+SAFE_CALLEES = frozenset({"inspect", "debug", "info"})  # logging: the runner masks the token
+
+
+def object_variable(code: str, offset: int) -> tuple[str, int] | None:
+    """The variable an object literal around `offset` is assigned to (`const inputs = {`),
+    and where it is declared."""
+    depth = 0
+    i = offset
+    while i > 0 and offset - i < 5000:
+        i -= 1
+        if code[i] == "}":
+            depth += 1
+        elif code[i] == "{":
+            if depth == 0:
+                head = max(0, i - 200)
+                found = VARIABLE.search(code[head:i].rstrip() + " ")
+                return (found.group(1), head + found.start()) if found else None
+            depth -= 1
+    return None
+
+
+def _call_of_argument(code: str, offset: int) -> tuple[str, int] | None:
+    """(callee name, argument index) when `offset` stands as an argument of a call."""
+    depth, index, i = 0, 0, offset
+    while i > 0 and offset - i < 2000:
+        i -= 1
+        ch = code[i]
+        if ch in ")]}":
+            depth += 1
+        elif ch in "([{":
+            if depth == 0:
+                if ch != "(":
+                    return None
+                head = re.search(r"([A-Za-z_$][\w$]*)\s*\)?\s*$", code[max(0, i - 80):i])
+                return (head.group(1), index) if head else None
+            depth -= 1
+        elif ch == "," and depth == 0:
+            index += 1
+    return None
+
+
+def _block_end(code: str, start: int) -> int:
+    """Where the block that holds `start` closes (or the end of the code)."""
+    depth = 0
+    for i in range(start, len(code)):
+        if code[i] == "{":
+            depth += 1
+        elif code[i] == "}":
+            depth -= 1
+            if depth < 0:
+                return i
+    return len(code)
+
+
+def _parameter(codes: dict[str, str], callee: str,
+               index: int) -> tuple[str, str, int, int] | None:
+    """Parameter `index` of `callee`'s one definition: its name, the file, and the span of
+    the function's body (None: no single definition, or no plain name)."""
+    definition = re.compile(
+        r"(?:function\s*\*?\s*" + re.escape(callee) + r"|(?<![\w$.])" + re.escape(callee)
+        + r"\s*=\s*(?:async\s+)?(?:function\s*\*?\s*[\w$]*)?)\s*\(([^()]*)\)")
+    found = [(where, m) for where, code in codes.items() for m in definition.finditer(code)]
+    if not found:  # `new Callee(...)`: the constructor in its class's body
+        head = re.compile(r"\bclass\s+" + re.escape(callee) + r"\b[^{]*\{")
+        constructor = re.compile(r"\bconstructor\s*\(([^()]*)\)")
+        for where, code in codes.items():
+            for cls in head.finditer(code):
+                match = constructor.search(code, cls.end(), _block_end(code, cls.end()))
+                if match:
+                    found.append((where, match))
+    if len(found) != 1:
+        return None
+    where, match = found[0]
+    params = [p.strip().split("=")[0].split(":")[0].strip().split()[-1:] or [""]
+              for p in match.group(1).split(",")]
+    params = [p[0].rstrip("?") for p in params]
+    if index >= len(params) or not re.fullmatch(r"[A-Za-z_$][\w$]*", params[index]):
+        return None
+    body = codes[where].find("{", match.end())
+    if body < 0:
+        return None
+    return params[index], where, body, _block_end(codes[where], body + 1)
+
+
+def object_fine(codes: dict[str, str], where: str, declared: int, variable: str,
+                prop: str) -> bool:
+    """Every use of `<receiver>.<prop>` hands the token to an octokit client or tests it,
+    the receivers being the object's variable (in the block it is declared in) and the
+    parameters it is passed to (in their function's body); a receiver used any other way
+    (assigned, returned, spread, passed to a function gha-fix cannot find) leaves it
+    unknown."""
+    receivers = [(variable, where, declared, _block_end(codes[where], declared))]
+    seen: set[tuple[str, str, int]] = set()
+    while receivers:
+        name, file, start, end = receivers.pop()
+        if (name, file, start) in seen:
+            continue
+        seen.add((name, file, start))
+        code = codes[file]
+        bare = re.compile(r"(?<![\w$.])" + r"\s*\.\s*".join(map(re.escape, name.split(".")))
+                          + r"(?![\w$])")
+        for use in bare.finditer(code, start, end):
+            after = code[use.end():use.end() + 60]
+            member = re.match(r"\s*(?:\.\s*([\w$]+)|\[\s*['\"]([\w$-]+)['\"]\s*\])", after)
+            if member:
+                if (member.group(1) or member.group(2)) == prop and \
+                        not _fine(_line(code, use.start())[1].replace(
+                            use.group() + after[:member.end()], " " + prop, 1), prop):
+                    return False
+                continue
+            before = code[max(0, use.start() - 40):use.start()]
+            if re.search(r"(?:const|let|var)\s+$", before) or re.match(r"\s*[=!]==?", after) \
+                    or re.search(r"(?:!|typeof\s+|if\s*\(\s*)$", before):
+                continue  # the declaration, or a test
+            assigned = re.match(r"\s*=(?!=)\s*([\w$.]+)\s*[;,)\n]", after)
+            if assigned and assigned.group(1) in {n for n, _, _ in seen}:
+                continue  # `this.options = options`: the receiver's own definition
+            kept = re.search(r"(?<![\w$.])this\s*\.\s*([\w$]+)\s*=\s*$", before)
+            if kept and re.match(r"\s*[;,)\n]", after):  # kept on the instance: its class
+                heads = list(CLASS_HEAD.finditer(code, 0, use.start()))
+                if not heads:
+                    return False
+                body = heads[-1].end()
+                receivers.append((f"this.{kept.group(1)}", file, body, _block_end(code, body)))
+                continue
+            if re.search(r"\breturn\s+$", before):  # handed back: follow the callers' results
+                results = _results_of(codes, code, use.start(), prop)
+                if results is None:
+                    return False
+                receivers += results
+                continue
+            call = _call_of_argument(code, use.start())
+            if call is None:
+                return False
+            if call[0] in SAFE_CALLEES:
+                continue
+            param = _parameter(codes, call[0], call[1])
+            if param is None:
+                return False
+            receivers.append(param)
+    return True
+
+
+FUNCTION_HEAD = re.compile(r"(?:function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(|(?:const|let|var)\s+"
+                           r"([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(?:async\s*)?(?:function\b|"
+                           r"\([^()]*\)\s*(?::[^=>{;]+)?=>))")
+
+
+def _results_of(codes: dict[str, str], code: str, offset: int,
+                prop: str) -> list[tuple[str, str, int, int]] | None:
+    """The variables the callers of the function returning at `offset` keep its result in
+    (`const args = getArgs()`), each with its block; None when a caller does anything else
+    with it, or the function cannot be named."""
+    heads = list(FUNCTION_HEAD.finditer(code, max(0, offset - MAX_SCOPE), offset))
+    if not heads:
+        return None
+    name = heads[-1].group(1) or heads[-1].group(2)
+    call = re.compile(r"(?<![\w$.])" + re.escape(name) + r"\s*\(")
+    out: list[tuple[str, str, int, int]] = []
+    for where, text in codes.items():
+        for use in call.finditer(text):
+            before = text[max(0, use.start() - 120):use.start()]
+            if re.search(r"(?:function\s*\*?\s*|(?:const|let|var)\s+)$", before) or \
+                    re.search(re.escape(name) + r"\s*\([^()]*\)\s*(?::[^={]+)?\{",
+                              text[use.start():use.start() + 200].split("\n")[0]):
+                continue  # the definition
+            kept = re.search(r"(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*"
+                             r"(?:await\s+|yield\s+)?$", before)
+            if kept:
+                start = use.start() - len(before) + kept.start()
+                out.append((kept.group(1), where, start, _block_end(text, start)))
+                continue
+            unpacked = re.search(r"\{([^{}=]*)\}\s*=\s*(?:await\s+|yield\s+)?$", before)
+            if unpacked and prop in re.findall(r"[\w$]+", unpacked.group(1)) and \
+                    _variable_fine(text, prop, use.end()):
+                continue
+            if unpacked and prop not in re.findall(r"[\w$]+", unpacked.group(1)):
+                continue
+            return None
+    return out
