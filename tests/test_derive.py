@@ -256,3 +256,28 @@ def test_a_token_kept_in_an_object_is_followed(tmp_path: Path, tail: str,
             "runs": {"using": "node20", "main": "dist/index.js"}}
     entry = derive_local(tmp_path, ".", meta)
     assert entry.understood is understood, entry.unknown
+
+
+@pytest.mark.parametrize(("source", "understood"), [
+    # the client goes into a package gha-fix has not read: its calls are unseen
+    ("import {publish} from 'release-lib'\n"
+     "const octokit = github.getOctokit(core.getInput('token'))\n"
+     "await publish(octokit, 'v1')\n", False),
+    # the same call to a function of the action's own code, which is read
+    ("import * as github from '@actions/github'\n"
+     "function publish(client, tag) {\n"
+     "  return client.rest.repos.createRelease({owner, repo, tag_name: tag})\n}\n"
+     "const octokit = github.getOctokit(core.getInput('token'))\n"
+     "await publish(octokit, 'v1')\n", True),
+])
+def test_a_client_handed_to_unread_code_is_unknown(tmp_path: Path, source: str,
+                                                   understood: bool) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.ts").write_text(source)
+    (tmp_path / "package.json").write_text("{}")
+    meta = {"inputs": {"token": {"default": "${{ github.token }}"}},
+            "runs": {"using": "node20", "main": "dist/index.js"}}
+    entry = derive_local(tmp_path, ".", meta)
+    assert entry.understood is understood, entry.unknown
+    if understood:
+        assert entry.scopes() == {"contents": "write"}

@@ -50,7 +50,12 @@ def derive(files: Files, action_dir: str, metadata: dict[str, Any],
     from gha_fix.transforms.analysis.derive.jslex import strip_comments
     from gha_fix.transforms.analysis.derive.readme import readme_needs
     from gha_fix.transforms.analysis.derive.sources import code_files, readme_files
-    from gha_fix.transforms.analysis.derive.taint import raw_token_uses, token_reads
+    from gha_fix.transforms.analysis.derive.taint import (
+        clients_escape,
+        raw_token_uses,
+        token_reads,
+        unseen_packages,
+    )
 
     action_dir = posixpath.normpath(action_dir) or "."
     runs = metadata.get("runs") if isinstance(metadata.get("runs"), dict) else {}
@@ -73,10 +78,12 @@ def derive(files: Files, action_dir: str, metadata: dict[str, Any],
         for rel, text in found.texts.items():
             scan_code(text, rel, findings)
         token_read = 0
+        codes = {rel: strip_comments(text) for rel, text in found.texts.items()}
         if reads is not None:
-            codes = {rel: strip_comments(text) for rel, text in found.texts.items()}
             token_read, reasons = raw_token_uses(codes, reads)
             findings.unknown += reasons
+        if unseen_packages(codes):  # a client handed to a package's code: calls unseen
+            findings.unknown += clients_escape(codes)
         entry.files += list(found.texts)
         entry.needs += findings.needs
         if found.texts:

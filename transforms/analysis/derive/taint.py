@@ -220,9 +220,8 @@ def object_fine(codes: dict[str, str], where: str, declared: int, variable: str,
             if re.search(r"(?:const|let|var)\s+$", before) or re.match(r"\s*[=!]==?", after) \
                     or re.search(r"(?:!|typeof\s+|if\s*\(\s*)$", before):
                 continue  # the declaration, or a test
-            assigned = re.match(r"\s*=(?!=)\s*([\w$.]+)\s*[;,)\n]", after)
-            if assigned and assigned.group(1) in {n for n, _, _ in seen}:
-                continue  # `this.options = options`: the receiver's own definition
+            if re.match(r"\s*=(?![=>])", after):
+                continue  # the receiver given a value (`this.options = options`): no leak
             kept = re.search(r"(?<![\w$.])this\s*\.\s*([\w$]+)\s*=\s*$", before)
             if kept and re.match(r"\s*[;,)\n]", after):  # kept on the instance: its class
                 heads = list(CLASS_HEAD.finditer(code, 0, use.start()))
@@ -286,3 +285,44 @@ def _results_of(codes: dict[str, str], code: str, offset: int,
                 continue
             return None
     return out
+
+
+# --- the client: its calls are only seen where the code that makes them is read -------------
+
+CLIENT = re.compile(r"(?:(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?|(?<![\w$.])this\s*\."
+                    r"\s*([\w$]+))\s*=\s*(?:await\s+)?(?:[\w$.]*getOctokit\s*\(|new\s+[\w$.]*"
+                    r"Octokit\w*\s*\()")
+BARE_IMPORT = re.compile(r"(?:\brequire\s*\(\s*|\bfrom\s+|\bimport\s+)(['\"])([^.'\"/][^'\"]*)\1")
+NODE_BUILTINS = frozenset({
+    "fs", "path", "os", "util", "child_process", "crypto", "stream", "events", "url", "http",
+    "https", "zlib", "assert", "buffer", "process", "readline", "net", "tls", "timers",
+    "string_decoder", "querystring", "worker_threads", "perf_hooks", "v8", "vm", "dns",
+})
+
+
+def unseen_packages(codes: dict[str, str]) -> list[str]:
+    """Packages the code imports whose code is not among what was read (a bundle has none)."""
+    out = {m.group(2) for code in codes.values() for m in BARE_IMPORT.finditer(code)}
+    return sorted(p for p in out
+                  if p.removeprefix("node:").split("/")[0] not in NODE_BUILTINS)
+
+
+def clients_escape(codes: dict[str, str]) -> list[str]:
+    """Where an octokit client made from the token goes where its calls cannot be seen: to a
+    function of a package that was not read, another name, a value handed back unfollowed."""
+    reasons: list[str] = []
+    for where, code in codes.items():
+        for match in CLIENT.finditer(code):
+            if match.group(1):
+                name, start = match.group(1), match.start()
+            else:
+                heads = list(CLASS_HEAD.finditer(code, 0, match.start()))
+                if not heads:
+                    reasons.append(f"{where}:{line_of(code, match.start())}: an octokit "
+                                   "client kept outside a class")
+                    continue
+                name, start = f"this.{match.group(2)}", heads[-1].end()
+            if not object_fine(codes, where, start, name, "\0"):
+                reasons.append(f"{where}:{line_of(code, match.start())}: the octokit client "
+                               "made here is handed to code gha-fix has not read")
+    return reasons
