@@ -281,3 +281,25 @@ def test_a_client_handed_to_unread_code_is_unknown(tmp_path: Path, source: str,
     assert entry.understood is understood, entry.unknown
     if understood:
         assert entry.scopes() == {"contents": "write"}
+
+
+def test_a_docker_action_running_node_is_read_as_javascript(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM node:22-slim\nCOPY . /action\nWORKDIR /action\nRUN npm install\n"
+        'ENTRYPOINT ["node", "/action/main.js"]\n')
+    (tmp_path / "main.js").write_text(
+        "const github = require('@actions/github')\n"
+        "const core = require('@actions/core')\n"
+        "const octokit = github.getOctokit(core.getInput('token'))\n"
+        "const all = await octokit.paginate('GET /repos/:owner/:repo/releases', {owner, repo})\n"
+        "await octokit.rest.repos.uploadReleaseAsset({owner, repo, release_id, name, data})\n")
+    meta = {"inputs": {"token": {"required": True}},
+            "runs": {"using": "docker", "image": "Dockerfile"}}
+    entry = derive_local(tmp_path, ".", meta, token_inputs=["token"])
+    assert entry.understood, entry.unknown
+    assert [(n.scope, n.level, n.where) for n in entry.needs] == [
+        ("contents", "write", "main.js:5"), ("contents", "read", "main.js:4")]
+    # a shell entry point is not analysed: unknown unless the README says it
+    (tmp_path / "Dockerfile").write_text('FROM alpine\nCOPY entrypoint.sh /\n'
+                                         'ENTRYPOINT ["/entrypoint.sh"]\n')
+    assert not derive_local(tmp_path, ".", meta, token_inputs=["token"]).understood

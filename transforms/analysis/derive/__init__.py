@@ -72,7 +72,14 @@ def derive(files: Files, action_dir: str, metadata: dict[str, Any],
             entry.files.append(rel)
             entry.needs += readme_needs(text, rel, inputs)
     readme_says = bool(entry.needs)
-    if using in JAVASCRIPT:
+    if using == "docker" and isinstance(runs.get("image"), str):
+        from gha_fix.transforms.analysis.derive.docker import node_entry
+
+        entry_file = node_entry(files, action_dir, runs["image"])
+        if entry_file is not None:  # `node main.js` in the image: read as JavaScript
+            using = "docker (node)"
+            runs = {"main": posixpath.relpath(entry_file, action_dir)}
+    if using in (*JAVASCRIPT, "docker (node)"):
         found = code_files(files, action_dir, runs)
         findings = CodeFindings()
         for rel, text in found.texts.items():

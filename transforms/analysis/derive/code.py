@@ -27,7 +27,7 @@ METHOD_CALL = re.compile(
 )
 DYNAMIC_REST = re.compile(r"\.\s*rest\s*\[|\brest\s*\.\s*[a-z][A-Za-z]*\s*\[")
 REQUEST = re.compile(
-    r"\.\s*request\s*\(\s*(['\"`])(?:(GET|HEAD|POST|PUT|PATCH|DELETE)\s+)?(/[^'\"`\s]*)\1"
+    r"\.\s*(?:request|paginate(?:\s*\.\s*iterator)?)\s*\(\s*(['\"`])(?:(GET|HEAD|POST|PUT|PATCH|DELETE)\s+)?(/[^'\"`\s]*)\1"
 )
 # `octokit.request(route)`: the route is not a literal
 DYNAMIC_REQUEST = re.compile(
