@@ -247,6 +247,9 @@ const processor = new Processor(args, {});
     ("fetch(url, {headers: {authorization: `token ${args.repoToken}`}})\n", False),
     ("send(args)\n", False),  # a function gha-fix cannot find
     ("const copy = args\n", False),  # another name: not followed
+    ("yaml.load(args.repoToken)\n", False),  # handed to a function: not a test
+    ("const t = args.repoToken || ''\n", False),  # `||` hands the value on
+    ("got(url, {auth: args.repoToken})\n", False),  # `auth:` of another client
 ])
 def test_a_token_kept_in_an_object_is_followed(tmp_path: Path, tail: str,
                                                understood: bool) -> None:
@@ -303,3 +306,17 @@ def test_a_docker_action_running_node_is_read_as_javascript(tmp_path: Path) -> N
     (tmp_path / "Dockerfile").write_text('FROM alpine\nCOPY entrypoint.sh /\n'
                                          'ENTRYPOINT ["/entrypoint.sh"]\n')
     assert not derive_local(tmp_path, ".", meta, token_inputs=["token"]).understood
+
+
+def test_the_token_as_the_auth_option_of_an_octokit_client(tmp_path: Path) -> None:
+    """actions/first-interaction's shape: `new Octokit({ auth: getInput(...) })` over lines;
+    the same `auth:` for another client is a raw use."""
+    (tmp_path / "dist").mkdir()
+    meta = {"inputs": {"repo_token": {"default": "${{ github.token }}"}},
+            "runs": {"using": "node20", "main": "dist/index.js"}}
+    for client, understood in (("new Octokit", True), ("new HttpClient", False)):
+        (tmp_path / "dist" / "index.js").write_text(
+            f"const octokit = {client}({{\n"
+            "    auth: core.getInput('repo_token', { required: true })\n});\n"
+            "await octokit.rest.issues.createComment({owner, repo, issue_number, body})\n")
+        assert derive_local(tmp_path, ".", meta).understood is understood

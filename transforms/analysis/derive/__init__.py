@@ -52,6 +52,7 @@ def derive(files: Files, action_dir: str, metadata: dict[str, Any],
     from gha_fix.transforms.analysis.derive.sources import code_files, readme_files
     from gha_fix.transforms.analysis.derive.taint import (
         clients_escape,
+        env_route_reasons,
         raw_token_uses,
         token_reads,
         unseen_packages,
@@ -91,6 +92,7 @@ def derive(files: Files, action_dir: str, metadata: dict[str, Any],
             findings.unknown += reasons
         if unseen_packages(codes):  # a client handed to a package's code: calls unseen
             findings.unknown += clients_escape(codes)
+        findings.unknown += env_route_reasons(codes, token_env or [])
         entry.files += list(found.texts)
         entry.needs += findings.needs
         if found.texts:

@@ -17,12 +17,14 @@ import re
 
 from gha_fix.transforms.analysis.derive.jslex import line_of
 
-OCTOKIT_USE = re.compile(r"getOctokit\s*\(|new\s+[\w$.]*Octokit\w*\s*\(|\bauth\s*:|"
-                         r"\bGitHub\s*\(|\bcreateOctokit\w*\s*\(")
+OCTOKIT_USE = re.compile(r"getOctokit\s*\(|new\s+[\w$.]*Octokit\w*\s*\(|"
+                         r"\bnew\s+[\w$.]*GitHub\s*\(|\bcreateOctokit\w*\s*\(")
 VARIABLE = re.compile(r"(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::\s*[\w<>|\[\] ]+)?=\s*$")
 PROPERTY = re.compile(r"(?:^|[{,])\s*['\"]?([A-Za-z_$][\w$-]*)['\"]?\s*:\s*$")
-# a use that only tests the value: `if (!token)`, `token === ''`
-TEST_USE = r"(?:!\s*(?:[\w$]+\.)*NAME(?![\w$])|(?<![\w$.-])NAME\s*(?:===?|!==?|\?\?|\|\||&&|\)))"
+# a use that only tests the value: `if (!token)`, `if (token)`, `token === ''` (not `token ||
+# x` nor `token && x`: those hand the value on)
+TEST_USE = (r"(?:!\s*(?:[\w$]+\.)*NAME(?![\w$(.\[])|(?<![\w$.-])NAME\s*(?:===?|!==?)"
+            r"|\bif\s*\(\s*NAME\s*\))")
 # the end of a module inside a bundle (webpack/ncc, esbuild): a variable's scope ends there
 MODULE_END = re.compile(r"^;?// (?:CONCATENATED MODULE|node_modules/|src/)|^/\*\*\*/ \d+:", re.M)
 MAX_SCOPE = 20000
@@ -34,6 +36,40 @@ def token_reads(token_inputs: list[str], token_env: list[str]) -> re.Pattern[str
     parts += [r"process\.env\s*(?:\.\s*" + re.escape(n) + r"\b|\[\s*['\"`]" + re.escape(n)
               + r"['\"`]\s*\])" for n in token_env]
     return re.compile("|".join(parts)) if parts else None
+
+
+def _opening_brace(code: str, offset: int) -> int | None:
+    depth = 0
+    for i in range(offset - 1, max(0, offset - 5000), -1):
+        if code[i] == "}":
+            depth += 1
+        elif code[i] == "{":
+            if depth == 0:
+                return i
+            depth -= 1
+    return None
+
+
+def _returned_object(code: str, offset: int) -> bool:
+    """The object literal around `offset` is handed back (`return {`, `=> ({`)."""
+    brace = _opening_brace(code, offset)
+    return brace is not None and re.search(r"(?:\breturn|=>\s*\(?)\s*$",
+                                           code[max(0, brace - 40):brace]) is not None
+
+
+def _octokit_options(code: str, offset: int) -> bool:
+    """The object literal around `offset` is the options of an octokit client."""
+    depth = 0
+    for i in range(offset - 1, max(0, offset - 2000), -1):
+        if code[i] == "}":
+            depth += 1
+        elif code[i] == "{":
+            if depth == 0:
+                head = code[max(0, i - 120):i]
+                return re.search(r"(?:new\s+[\w$.]*Octokit\w*|getOctokit|new\s*\([^()]*"
+                                 r"Octokit[^()]*\))\s*\(\s*$", head) is not None
+            depth -= 1
+    return False
 
 
 def _line(code: str, offset: int) -> tuple[int, str]:
@@ -88,6 +124,8 @@ def raw_token_uses(codes: dict[str, str], reads: re.Pattern[str]) -> tuple[int, 
             if OCTOKIT_USE.search(line):
                 continue
             before = re.sub(r"(?:await\s+)?[\w$.]*\s*$", "", line[:match.start() - start])
+            if re.search(r"\bauth\s*:\s*$", before) and _octokit_options(code, match.start()):
+                continue  # `new Octokit({\n  auth: core.getInput('token')`
             variable, prop = VARIABLE.search(before), PROPERTY.search(before)
             if variable and _variable_fine(code, variable.group(1), match.end()):
                 continue
@@ -96,8 +134,9 @@ def raw_token_uses(codes: dict[str, str], reads: re.Pattern[str]) -> tuple[int, 
                 if holder is not None and object_fine(codes, where, holder[1], holder[0],
                                                       prop.group(1)):
                     continue
-                if holder is None and _property_fine(codes, prop.group(1)):
-                    continue
+                if holder is None and _returned_object(code, match.start()) and \
+                        _property_fine(codes, prop.group(1)):
+                    continue  # `return {token: ...}`: its property, wherever it is read
             reasons.append(f"{where}:{line_of(code, match.start())}: the token read here "
                            "may go somewhere other than an octokit client")
     return count, reasons
@@ -326,3 +365,43 @@ def clients_escape(codes: dict[str, str]) -> list[str]:
                 reasons.append(f"{where}:{line_of(code, match.start())}: the octokit client "
                                "made here is handed to code gha-fix has not read")
     return reasons
+
+
+# --- the token in the step's environment: child processes and packages may read it too ---
+
+SPAWN = re.compile(r"(?<![\w$])(?:exec|execFile|execSync|execFileSync|spawn|spawnSync|"
+                   r"getExecOutput|fork)\s*\)?\s*\(")
+# packages that never read the GITHUB_TOKEN from the environment by themselves
+ENV_SAFE_PACKAGES = frozenset({
+    "@actions/core", "@actions/exec", "@actions/io", "@actions/glob", "@actions/tool-cache",
+    "@actions/cache", "@actions/http-client", "@actions/github", "@octokit/plugin-retry",
+    "@octokit/plugin-throttling", "@octokit/plugin-paginate-rest",
+    "@octokit/plugin-rest-endpoint-methods", "@octokit/rest", "@octokit/core",
+})
+
+
+def env_route_reasons(codes: dict[str, str], token_env: list[str]) -> list[str]:
+    """Why the call sites cannot settle an action that gets the token through its
+    environment (`env: GITHUB_TOKEN: ...`): every process it starts inherits the variable,
+    and a package whose code was not read may read it."""
+    if not token_env:
+        return []
+    reasons: list[str] = []
+    for where, code in codes.items():
+        spawn = SPAWN.search(strip_blank(code))
+        if spawn:
+            reasons.append(f"{where}:{line_of(code, spawn.start())}: a process started here "
+                           f"inherits {', '.join(token_env)} from the environment")
+            break
+    packages = [p for p in unseen_packages(codes)
+                if p not in ENV_SAFE_PACKAGES and not p.startswith("@types/")]
+    if packages:
+        reasons.append(f"package {packages[0]} (not read) may read {token_env[0]} from the "
+                       "environment")
+    return reasons
+
+
+def strip_blank(code: str) -> str:
+    from gha_fix.transforms.analysis.derive.jslex import strip_comments
+
+    return strip_comments(code, blank_strings=True)
