@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import gc
+
+# Importing and parsing allocate many small objects that form no cycles: the cyclic collector
+# runs less often (it cost about 8 % of a bulk run's CPU and 6 % of a short run's start-up).
+gc.set_threshold(50_000, 20, 20)
+
 import sys
 from dataclasses import dataclass, field
 from enum import Enum
@@ -390,7 +395,8 @@ def check(
 
 @app.command(
     epilog="Examples:\n\n  gh run view 123 --log-failed | gha-fix diagnose -\n\n"
-    "  gha-fix diagnose --repo . --format json logs_123.zip"
+    "  gha-fix diagnose --repo . --format json logs_123.zip\n\n"
+    "  gha-fix diagnose --apply --dry-run run.log   (the fix as a diff)"
 )
 def diagnose(
     log_file: Annotated[str, typer.Argument(help="The log: `gh run view --log-failed` output, "
@@ -401,10 +407,47 @@ def diagnose(
                                   "the current folder, if it holds .github/workflows).")
     ] = None,
     output_format: FormatOpt = Format.text,
+    apply_edit: Annotated[
+        bool, typer.Option("--apply", help="Make the fix when it is a workflow edit (a missing "
+                           "scope, a fork's read-only token), as `gha-fix apply` does: committed "
+                           "on a new branch unless --dry-run or --no-commit.",
+                           rich_help_panel="Applying the fix")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --apply: print the diff; write nothing.",
+                           rich_help_panel="Applying the fix")
+    ] = False,
+    no_commit: Annotated[
+        bool, typer.Option("--no-commit", help="With --apply: write the file; do not commit.",
+                           rich_help_panel="Applying the fix")
+    ] = False,
+    branch: Annotated[
+        str | None, typer.Option("--branch", help="With --apply: the branch to commit on "
+                                 "(default: gha-fix/<short id of the change>).",
+                                 rich_help_panel="Applying the fix")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --apply: replace the branch if it exists.",
+                           rich_help_panel="Applying the fix")
+    ] = False,
+    push: Annotated[
+        bool, typer.Option("--push", help="With --apply: push the branch (to --remote).",
+                           rich_help_panel="Applying the fix")
+    ] = False,
+    remote: Annotated[
+        str, typer.Option("--remote", help="Remote for --push.",
+                          rich_help_panel="Applying the fix")
+    ] = "origin",
 ) -> None:
     """Say why a run failed (which known cause, the evidence, the fix) from its log."""
     from gha_fix.transforms.diagnose import LogError, diagnose, read_log, text_lines, to_json
 
+    if not apply_edit and (dry_run or no_commit or branch or force or push):
+        _fail("--dry-run, --no-commit, --branch, --force and --push go with --apply")
+    mode = Mode.DRY_RUN if dry_run else Mode.WRITE if no_commit else Mode.COMMIT
+    if mode is not Mode.COMMIT and (branch or force or push):
+        _fail("--branch, --force and --push commit: they do not go with --dry-run or "
+              "--no-commit")
     if repo is None and (Path(".github") / "workflows").is_dir():
         repo = Path(".")
     elif repo is not None and not (repo / ".github" / "workflows").is_dir():
@@ -422,9 +465,15 @@ def diagnose(
     else:
         for line in text_lines(result):
             typer.echo(line)
-        if result.patch:
+        if result.patch and not apply_edit:  # --apply shows what it does itself
             typer.echo(result.patch, nl=False)
-    raise typer.Exit(0 if result.cause != "unknown" else 1)
+    code = 0 if result.cause != "unknown" else 1
+    if apply_edit:
+        from gha_fix.transforms.diagnose.apply import apply_and_report
+
+        code = apply_and_report(result, repo, mode.value, output_format is Format.text,
+                                branch, force, remote if push else None) or code
+    raise typer.Exit(code)
 
 
 @app.command("transforms")
@@ -437,9 +486,6 @@ def list_transforms() -> None:
 
 
 def main() -> None:
-    # Parsing allocates millions of small objects that form no cycles: let the cyclic
-    # collector run less often (it cost about 8 % of a bulk run's CPU).
-    gc.set_threshold(50_000, 20, 20)
     app(args=_push_value(sys.argv[1:]))
 
 

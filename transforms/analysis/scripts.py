@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from gha_fix.codemod.document import DocumentError
 from gha_fix.transforms.analysis.needs import StepNeeds, needs_from
+from gha_fix.transforms.analysis.registries import registry_applies
 from gha_fix.transforms.analysis.rest import (
     API_URL,
     OCTOKIT,
@@ -76,6 +77,8 @@ class ScriptReader:
                     or (mode == "env" and bool(token_vars or script_has_token))
                     or (mode == "checkout" and (scope.checkout_token or script_has_token))
                     or (mode == "ghcr" and scope.ghcr_login)
+                    or (mode == "registry" and registry_applies(
+                        rule, scope, text, bool(token_vars or script_has_token), self.kb))
                 )
                 if applies:
                     result.needs += needs_from(rule["permissions"], rule["reason"])

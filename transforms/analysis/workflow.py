@@ -1,5 +1,5 @@
 """The analysis of a workflow: each job's steps in order, what each needs from the GITHUB_TOKEN
-and what it leaves for the steps after it (persisted checkout credentials, a ghcr.io login).
+and what it leaves for the steps after it (persisted checkout credentials, registry logins).
 
 `analyse_workflow(doc, repo)` is the entry point, computed once per workflow text and
 repository; `Analyser` walks jobs and steps and hands a `uses:` to `ActionReader`, a `run:`
@@ -9,12 +9,12 @@ repository; `Analyser` walks jobs and steps and hands a `uses:` to `ActionReader
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import TYPE_CHECKING, Any
 
 from gha_fix.transforms.analysis.actions import ActionReader, action_key
 from gha_fix.transforms.analysis.knowledge import Knowledge, repo_knowledge
 from gha_fix.transforms.analysis.needs import JobNeeds, StepNeeds
+from gha_fix.transforms.analysis.registries import logins_by_step
 from gha_fix.transforms.analysis.scripts import ScriptReader
 from gha_fix.transforms.analysis.tokens import GITHUB, Scope, secret_names
 from gha_fix.transforms.lib.workflow import env_values
@@ -60,13 +60,12 @@ class Analyser:
         return result
 
     def track(self, step: Any, scope: Scope) -> None:
-        """Remember what a step leaves for later ones (checkout credentials, ghcr login)."""
-        if not isinstance(step, dict) or not isinstance(step.get("uses"), str):
-            run = step.get("run") if isinstance(step, dict) else None
-            if isinstance(run, str) and re.search(r"docker\s+login\s+\S*ghcr\.io", run) and (
-                scope.names_token(run) or scope.token_in_env()
-            ):
-                scope.ghcr_login = True
+        """Remember what a step leaves for later ones (checkout credentials, registry logins:
+        registries.py)."""
+        if not isinstance(step, dict):
+            return
+        scope.registries |= logins_by_step(step, scope, self.kb)
+        if not isinstance(step.get("uses"), str):
             return
         key = action_key(step["uses"])
         with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
@@ -74,10 +73,6 @@ class Analyser:
             persist = str(with_.get("persist-credentials", "true")).lower() != "false"
             token = with_.get("token")
             scope.checkout_token = persist and (token is None or scope.token_kind(token) == GITHUB)
-        elif key == "docker/login-action" and "ghcr.io" in str(with_.get("registry", "")):
-            scope.ghcr_login = scope.ghcr_login or scope.token_kind(with_.get("password")) == GITHUB
-        elif self.kb.actions.get(key, {}).get("ghcr_login"):  # setup-ko logs ko in to ghcr.io
-            scope.ghcr_login = True
 
     def job(self, job_id: str, job: Any, workflow_env: dict, depth: int = 0) -> JobNeeds:
         result = JobNeeds(("jobs", job_id))
@@ -100,7 +95,7 @@ class Analyser:
             result.unknown_actions += needs.unknown_actions
             if needs.opaque:
                 result.lent.update(s for s, lent in (("contents", scope.checkout_token),
-                                                     ("packages", scope.ghcr_login)) if lent)
+                                                     ("packages", bool(scope.registries))) if lent)
             self.track(step, scope)
         return result
 

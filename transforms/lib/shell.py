@@ -72,9 +72,12 @@ def command_words(lines: list[str], wrappers: frozenset[str] = frozenset()
     return words
 
 
-_CASE = re.compile(r"(?:^|[;&|]\s*)case\s.+\sin\b")
-_ESAC = re.compile(r"(?:^|[;&|]\s*)esac\b")
-_CASE_PATTERN = re.compile(r"^\(?[^()'\"]*\)")  # `pull_request|push)` at a branch's start
+# where a `case` pattern may stand next: after `case WORD in`, or after a branch's `;;`
+# (`;&`, `;;&`); a pattern is words (quoted or not, globs) joined by `|`, closed by `)`
+_PATTERN_NEXT = re.compile(r"(?:^|(?<=[\s;&|]))case\s+\S.*?\sin(?=\s|$)|;;&?|;&")
+_PATTERN_WORD = r"""(?:'[^']*'|"(?:[^"\\]|\\.)*"|[^\s()'"|;&])+"""
+_CASE_PATTERN = re.compile(rf"\s*\(?\s*{_PATTERN_WORD}(?:\s*\|\s*{_PATTERN_WORD})*\s*\)")
+_ESAC = re.compile(r"\s*esac\b")
 _MAX_QUOTED_LINES = 200  # a string longer than this is taken for a misread quote
 
 
@@ -82,7 +85,7 @@ def simple_commands(lines: list[str]) -> Iterator[list[str]]:
     """The simple commands of a script's lines (see `command_words`)."""
     ending: str | None = None  # the terminator of the heredoc being skipped
     in_array = False  # inside `args=(` ... `)` over several lines
-    cases = 0  # inside `case ... in` ... `esac`: `pattern)` starts a branch, not a command
+    pattern_next = False  # the next line may start with a `case` pattern (`push)`)
     index = 0
     while index < len(lines):
         line = lines[index]
@@ -96,9 +99,8 @@ def simple_commands(lines: list[str]) -> Iterator[list[str]]:
         # `a ||` / `a &&` / `a |` at the end of a line: the command goes on on the next one
         while line.endswith(("&&", "||", "|")) and index < len(lines):
             line, index = f"{line} {lines[index]}", index + 1
-        cases += len(_CASE.findall(line)) - len(_ESAC.findall(line))
-        if cases > 0:
-            line = _CASE_PATTERN.sub("", line)
+        if pattern_next or "case" in line or ";" in line:
+            line, pattern_next = without_case_patterns(line, pattern_next)
         heredoc = _HEREDOC.search(line)
         if heredoc and not _SHELL.match(line[: heredoc.start()].split("|")[-1].strip()) and (
                 not _TO_SHELL.search(line, heredoc.end())):
@@ -117,6 +119,27 @@ def simple_commands(lines: list[str]) -> Iterator[list[str]]:
         in_array = left_open == "array"
         yield from commands
 
+
+def without_case_patterns(line: str, pattern_next: bool) -> tuple[str, bool]:
+    """`line` without the `case` patterns in it (`"success")`, `*)`, `a|b)`: they are not
+    commands), and whether the next line may start with one.  A pattern is looked for only
+    where one may stand: at the start of the line when `pattern_next`, after `case X in`
+    and after a branch's `;;`, so a subshell `(cd x && make)` inside a branch stays."""
+    out: list[str] = []
+    rest = line
+    while True:
+        if pattern_next and rest.strip():
+            pattern = _CASE_PATTERN.match(rest)
+            if pattern is not None and not _ESAC.match(rest):
+                rest = ";" + rest[pattern.end():]  # what follows is a new command
+            pattern_next = False
+        opener = _PATTERN_NEXT.search(rest)
+        if opener is None:
+            out.append(rest)
+            return "".join(out), pattern_next
+        out.append(rest[:opener.end()])
+        rest = rest[opener.end():]
+        pattern_next = True
 
 
 _LEX = re.compile(r"""
