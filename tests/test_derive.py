@@ -182,7 +182,7 @@ def test_code_not_in_the_checkout_and_a_silent_readme_is_unknown(tmp_path: Path)
             "runs": {"using": "node20", "main": "dist/index.js"}}
     entry = derive_local(tmp_path, ".", meta)
     assert not entry.understood
-    assert "not in the checkout" in entry.unknown[0]
+    assert "its code could not be read" in entry.unknown[0]
 
 
 def test_an_unreadable_import_is_unknown(tmp_path: Path) -> None:

@@ -103,7 +103,7 @@ def derive(files: Files, action_dir: str, metadata: dict[str, Any],
                 entry.unknown.append("its code does not visibly read the token input "
                                      f"({', '.join(token_inputs)})")
         elif not readme_says:
-            entry.unknown.append("its code is not in the checkout ("
+            entry.unknown.append("its code could not be read ("
                                  + "; ".join(found.missing or ["no runs.main"])
                                  + ") and its README states no permissions")
     elif not readme_says:

@@ -126,7 +126,7 @@ def code_files(files: Files, action_dir: str, runs: dict) -> CodeFiles:
         for folder in ("src", "lib", "sources/src"):
             sources += files.sources_under(posixpath.join(package, folder))
     if not sources:
-        out.missing += [f"{p} (runs entry, not in the checkout; no sources found)" for p in paths]
+        out.missing += [f"{p} (runs entry: not found, nor sources)" for p in paths]
         return out
     out.how = f"runs entry not built in the checkout: every source file of {package}/"
     _follow(files, sources[:MAX_FILES], out)
