@@ -125,6 +125,7 @@ def test_comments_and_strings_are_no_call_sites() -> None:
     ("await octokit.rest.issues.doSomethingNew({})", "not in the method table"),
     ("await octokit.rest.repos.delete({owner, repo})", "administration"),
     ("await octokit.request('POST /repos/{owner}/{repo}/frobnicate')", "no permission known"),
+    ("const all = await octokit.paginate(options)", "paginate() of options"),
 ])
 def test_what_cannot_be_settled_is_unknown(text: str, why: str) -> None:
     findings = scan(text)
@@ -137,6 +138,9 @@ def test_what_cannot_be_settled_is_unknown(text: str, why: str) -> None:
     ("const {data} = await github.pulls.get({owner, repo, pull_number})",
      ("pull-requests", "read")),
     ("await exec.exec('git', ['push', 'origin', branch])", ("contents", "write")),
+    # actions/labeler's shape: a method's options, then paginate() of them
+    ("const opts = client.rest.pulls.listFiles.endpoint.merge({owner, repo, pull_number})\n"
+     "const files = await client.paginate(opts)", ("pull-requests", "read")),
     ("const id = await core.getIDToken('sigstore')", ("id-token", "write")),
     ("fetch(`${process.env.GITHUB_API_URL}/repos/${owner}/${repo}/deployments`, "
      "{method: 'POST'})", ("deployments", "write")),

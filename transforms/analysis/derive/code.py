@@ -23,8 +23,11 @@ from gha_fix.transforms.analysis.derive.model import DerivedNeed
 # `x.rest.area.method(`, `x.area.method(`, or the method passed on: `paginate(x.rest.a.m, {`
 METHOD_CALL = re.compile(
     r"(?<![\w$])(?:[A-Za-z_$][\w$]*\s*\.\s*)?(rest\s*\.\s*)?([a-z][A-Za-z0-9]*)\s*\.\s*"
-    r"([a-z][A-Za-z0-9]*)\s*(?=[(,)])"
+    r"([a-z][A-Za-z0-9]*)\s*(?=[(,)]|\.\s*endpoint\b)"  # `.endpoint.merge(`: its options
 )
+# `paginate(options)`: options built elsewhere; fine when made by a method's endpoint.merge
+PAGINATE_VARIABLE = re.compile(
+    r"\.\s*paginate(?:\s*\.\s*iterator)?\s*\(\s*([A-Za-z_$][\w$]*)\s*[,)]")
 DYNAMIC_REST = re.compile(r"\.\s*rest\s*\[|\brest\s*\.\s*[a-z][A-Za-z]*\s*\[")
 REQUEST = re.compile(
     r"\.\s*(?:request|paginate(?:\s*\.\s*iterator)?)\s*\(\s*(['\"`])(?:(GET|HEAD|POST|PUT|PATCH|DELETE)\s+)?(/[^'\"`\s]*)\1"
@@ -86,6 +89,12 @@ def scan_code(text: str, where: str, findings: CodeFindings) -> None:
         verb = match.group(2) or "GET"
         _route(verb, match.group(3), f"request {verb} {match.group(3)}", at(match.start()),
                findings)
+    for match in PAGINATE_VARIABLE.finditer(bare):
+        made = re.search(r"(?<![\w$.])" + re.escape(match.group(1))
+                         + r"\s*=\s*[^;]*?\.\s*endpoint\s*\.\s*merge\s*\(", bare)
+        if made is None:
+            findings.unknown.append(f"{at(match.start())}: paginate() of options gha-fix "
+                                    "cannot read")
     for match in DYNAMIC_REQUEST.finditer(bare):
         findings.unknown.append(f"{at(match.start())}: request() with a route gha-fix "
                                 "cannot read")
