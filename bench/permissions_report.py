@@ -37,6 +37,7 @@ def understood(corpus: Path) -> None:
     jobs = known = missing = 0
     reasons: Counter[str] = Counter()
     actions: Counter[str] = Counter()
+    derived: Counter[str] = Counter()  # the deriver's first reason, per action, per job
     for repo_dir in sorted(p for p in corpus.iterdir() if (p / ".github/workflows").is_dir()):
         repo = RepoContext(repo_dir, read_config(repo_dir, RunOptions()))
         repo.resolver = resolver_for(RunOptions(offline=True))  # cache + offline index
@@ -52,6 +53,12 @@ def understood(corpus: Path) -> None:
                 missing += any(needs_absent_file(repo_dir, r) for r in needs.reasons())
                 for reason in needs.reasons()[:1]:
                     reasons[reason.split(":")[0].split("@")[0][:70]] += 1
+                for reason in set(needs.reasons()):
+                    if "do not settle" in reason:
+                        action = reason.split(" gets the GITHUB_TOKEN")[0]
+                        why = reason.split("needs: ", 1)[-1].removesuffix(
+                            "; add it to .github/gha-fix.yml")
+                        derived[f"{repo_dir.name}: {action}: {why}"[:150]] += 1
                 actions.update(set(needs.unknown_actions))
     print(f"jobs: {jobs}, fully understood: {known} ({known / jobs:.1%})")
     print(f"jobs that need a local action or script the corpus does not hold: {missing}; "
@@ -62,6 +69,9 @@ def understood(corpus: Path) -> None:
         print(f"  {count:4d}  {reason}")
     common = ", ".join(f"{a} ({c})" for a, c in actions.most_common(20))
     print("most common unknown actions:", common)
+    print("actions the deriver read but could not settle (jobs, first reason):")
+    for reason, count in derived.most_common(30):
+        print(f"  {count:4d}  {reason}")
 
 
 def zizmor_findings(folder: Path) -> tuple[list[tuple[str, str]], int]:

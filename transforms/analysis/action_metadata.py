@@ -187,7 +187,7 @@ class ActionMetadata:
         self.files = files
         self._index_arg = index
         self._index: dict[str, dict[str, Any]] | None = None
-        self._memo: dict[tuple[str, str], ActionMeta | str | None] = {}
+        self._memo: dict[tuple[str, str], Any] = {}  # ActionMeta, text, DerivedEntry, None
         self._why: dict[tuple[str, str], str] = {}
 
     @property
@@ -258,6 +258,27 @@ class ActionMetadata:
         if got.stop:
             raise ResolverError(got.stop)
         return text
+
+    def derived(self, ref: ActionRef, meta: ActionMeta, token_inputs: list[str],
+                token_env: list[str]) -> Any:
+        """What the action does with the token, derived from its own files at `ref` (its
+        README, the code `runs.main` names): a `derive.DerivedEntry`, once per ref and token
+        route for the whole run."""
+        from gha_fix.transforms.analysis.derive import derive
+        from gha_fix.transforms.analysis.derive.remote import RemoteFiles
+
+        memo_key = ("derived", f"{ref.ident} {sorted(token_inputs)} {sorted(token_env)}")
+        if memo_key not in self._memo:
+            files = RemoteFiles(self.files, ref.owner, ref.repo, ref.ref)
+            runs = {**meta.runs, "using": meta.using}
+            inputs = {n: {"default": d} for n, d in meta.inputs.items()}
+            entry = derive(files, ref.path or ".", {"inputs": inputs, "runs": runs},
+                           token_inputs, token_env, action=ref.key)
+            entry.ref = ref.ref
+            if not entry.understood and files.problems:
+                entry.unknown.insert(0, files.problems[0])
+            self._memo[memo_key] = entry
+        return self._memo[memo_key]
 
     def why(self, ref: ActionRef | str, kind: str = "action") -> str:
         """Why `action(ref)` (or `workflow(ref)`) gave nothing, and what would make it known."""

@@ -148,11 +148,15 @@ class ActionReader:
         via += [f"env {n}" for n in scope.token_in_env()]
         if mentions_token(meta.runs):
             via.append("its runs.env/args")
-        if via:
+        if via:  # the deriver reads its README and code at the pinned ref
+            from gha_fix.transforms.analysis.derive.use import add_remote_needs
+
             result.uses_token = True
-            result.unknown.append(f"action {uses} gets the GITHUB_TOKEN ({', '.join(via)}) and "
-                                  "its metadata does not say which scopes it needs")
-            result.unknown_actions.append(key)
+            given = [n for n, v in with_.items() if scope.token_kind(v) == GITHUB]
+            entry = self.metadata.derived(ref, meta, given + [
+                n for n in token_inputs(meta) if n not in with_], scope.token_in_env())
+            if not add_remote_needs(entry, uses, via, with_, result):
+                result.unknown_actions.append(key)
 
     def ask(self, method: Any, ref: ActionRef) -> Any:
         """Ask the metadata lookup; a rate limit is said once (kept for the report), then
@@ -190,12 +194,12 @@ class ActionReader:
             for name, spec in inputs.items()
         }
         if runs.get("using") != "composite":
-            gets_token = scope.token_in_env() or any(
-                scope.token_kind(v) == GITHUB for v in values.values()
-            )
-            if gets_token:
-                result.unknown.append(f"local action {uses} ({runs.get('using')}) gets the "
-                                      "GITHUB_TOKEN; add it to .github/gha-fix.yml")
+            token_inputs = [n for n, v in values.items() if scope.token_kind(v) == GITHUB]
+            if scope.token_in_env() or token_inputs:  # the deriver reads its files
+                from gha_fix.transforms.analysis.derive.use import add_local_needs
+
+                add_local_needs(self.repo, uses, meta, with_, token_inputs,
+                                scope.token_in_env(), result)
             return
         if depth >= MAX_DEPTH:
             result.unknown.append(f"local action {uses} nests too deep")
