@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -24,6 +24,9 @@ from gha_fix.codemod.output import (
 )
 from gha_fix.codemod.paths import display_path
 from gha_fix.codemod.pool import PoolRun
+
+if TYPE_CHECKING:
+    from gha_fix.transforms.diagnose.report import Diagnosis
 
 app = typer.Typer(
     add_completion=False,
@@ -388,35 +391,63 @@ def check(
     raise typer.Exit(2 if any(r.errors for r in results) else 1 if due else 0)
 
 
+GitHubUrlOpt = Annotated[
+    str | None,
+    typer.Option("--github-url", metavar="URL",
+                 help="GitHub Enterprise Server: its URL (https://HOST; the API is "
+                 "https://HOST/api/v3). Default: GH_HOST, else github.com.",
+                 rich_help_panel="GitHub"),
+]
+
+
 @app.command(
     epilog="Examples:\n\n  gh run view 123 --log-failed | gha-fix diagnose -\n\n"
-    "  gha-fix diagnose --repo . --format json logs_123.zip"
+    "  gha-fix diagnose --repo . --format json logs_123.zip\n\n"
+    "  gha-fix diagnose --run https://github.com/OWNER/REPO/actions/runs/123\n\n"
+    "  gha-fix diagnose --run 123 --github-repo OWNER/REPO"
 )
 def diagnose(
-    log_file: Annotated[str, typer.Argument(help="The log: `gh run view --log-failed` output, "
-                                             "a step's log from the web UI, or the log archive "
-                                             "(.zip); - reads stdin.")],
+    log_file: Annotated[str | None, typer.Argument(
+        help="The log: `gh run view --log-failed` output, a step's log from the web UI, or "
+        "the log archive (.zip); - reads stdin.")] = None,
     repo: Annotated[
         Path | None, typer.Option("--repo", help="The repository the run belongs to (default: "
                                   "the current folder, if it holds .github/workflows).")
     ] = None,
     output_format: FormatOpt = Format.text,
+    run: Annotated[
+        str | None, typer.Option("--run", metavar="URL|ID",
+                                 help="Fetch the run from GitHub (its failed jobs' logs, its "
+                                 "workflow at the run's commit) instead of reading a log.",
+                                 rich_help_panel="GitHub")
+    ] = None,
+    github_repo: Annotated[
+        str | None, typer.Option("--github-repo", metavar="OWNER/REPO",
+                                 help="The repository of a run given by ID (default: --repo's "
+                                 "origin remote).", rich_help_panel="GitHub")
+    ] = None,
+    github_url: GitHubUrlOpt = None,
 ) -> None:
     """Say why a run failed (which known cause, the evidence, the fix) from its log."""
     from gha_fix.transforms.diagnose import LogError, diagnose, read_log, text_lines, to_json
 
+    if (log_file is None) == (run is None):
+        _fail("give a log (a file, or - for stdin) or --run URL|ID, not both")
     if repo is None and (Path(".github") / "workflows").is_dir():
         repo = Path(".")
     elif repo is not None and not (repo / ".github" / "workflows").is_dir():
         _fail(f"--repo {display_path(repo)}: no .github/workflows/ there")
-    try:
-        data = sys.stdin.buffer.read() if log_file == "-" else Path(log_file).read_bytes()
-        lines = read_log(data, log_file)
-    except OSError as exc:
-        _fail(f"{log_file}: {exc.strerror or exc}")
-    except LogError as exc:
-        _fail(f"{log_file}: {exc}")
-    result = diagnose(lines, repo)
+    if run is not None:
+        result = _diagnose_run(run, repo, github_repo, github_url)
+    else:
+        try:
+            data = sys.stdin.buffer.read() if log_file == "-" else Path(log_file).read_bytes()
+            lines = read_log(data, log_file)
+        except OSError as exc:
+            _fail(f"{log_file}: {exc.strerror or exc}")
+        except LogError as exc:
+            _fail(f"{log_file}: {exc}")
+        result = diagnose(lines, repo)
     if output_format is Format.json:
         typer.echo(to_json(result))
     else:
@@ -425,6 +456,34 @@ def diagnose(
         if result.patch:
             typer.echo(result.patch, nl=False)
     raise typer.Exit(0 if result.cause != "unknown" else 1)
+
+
+def _diagnose_run(given: str, repo: Path | None, github_repo: str | None,
+                  github_url: str | None) -> Diagnosis:
+    """`diagnose --run`: fetch the run (transforms/diagnose/run.py) and diagnose it."""
+    from gha_fix.codemod.github_api import GitHubApi, endpoint, find_token, offline
+    from gha_fix.codemod.repo import UNKNOWN_SLUG, origin_slug
+    from gha_fix.transforms.diagnose.run import (
+        RunError,
+        diagnose_fetched,
+        fetch_run,
+        parse_run,
+    )
+
+    if offline():
+        _fail("--run needs GitHub, and GHA_FIX_OFFLINE is set")
+    where = endpoint(github_url)
+    slug = github_repo or (origin_slug(repo) if repo is not None else None)
+    try:
+        ref = parse_run(given, where, None if slug == UNKNOWN_SLUG else slug)
+        api = GitHubApi(where, find_token(where.host))
+        fetched = fetch_run(api, ref)
+    except RunError as exc:
+        _fail(str(exc))
+    if api.token is None:
+        fetched.notes.append("no token (GH_TOKEN, GITHUB_TOKEN or `gh auth login`): public "
+                             "runs only, at a low rate limit")
+    return diagnose_fetched(api, fetched, repo)
 
 
 @app.command("transforms")
