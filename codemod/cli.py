@@ -117,6 +117,15 @@ DepthOpt = Annotated[
 ]
 
 
+GitHubUrlOpt = Annotated[
+    str | None,
+    typer.Option("--github-url", metavar="URL",
+                 help="GitHub Enterprise Server: its URL (https://HOST; the API is "
+                 "https://HOST/api/v3). Default: GH_HOST, else github.com.",
+                 rich_help_panel="GitHub"),
+]
+
+
 @dataclass(frozen=True)
 class RunRequest:
     """What `apply` or `check` asks of a run, from its command line."""
@@ -137,6 +146,7 @@ class RunRequest:
     metadata_timeout: str | None = None  # as given: 10s, 1m
     report: Path | None = None  # --report: checked before anything runs
     texts: bool = False  # the results keep the files' texts (SARIF)
+    github_url: str | None = None  # --github-url: where the default token is read
 
 
 # what a user may type after a flag believing it takes a value (`--dry-run true`)
@@ -204,7 +214,7 @@ def _run(request: RunRequest) -> PoolRun:
         unsafe_fixes=request.unsafe_fixes, config=request.config, select=request.select,
         ignore=request.ignore, offline=request.offline,
         metadata_ttl=durations["--metadata-ttl"],
-        metadata_timeout=durations["--metadata-timeout"],
+        metadata_timeout=durations["--metadata-timeout"], github_url=request.github_url,
     )
     try:  # fail fast on bad arguments, before touching any repo
         select_transforms({}, options) if options.select or options.ignore else None
@@ -280,6 +290,7 @@ def apply(
                      "lines (mode 0600) for `gh secret set -f FILE`; outside the repo or "
                      "git-ignored. One repository at a time; --dry-run writes nothing."),
     ] = None,
+    github_url: GitHubUrlOpt = None,
 ) -> None:
     """Fix the workflows of the repositories at PATHS (default: the current folder).
 
@@ -304,7 +315,8 @@ def apply(
     commit = CommitOptions(branch=branch, force=force, push=remote if push else None)
     run = _run(RunRequest(
         mode, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config, repos_from,
-        jobs, shard, depth, commit, offline, metadata_ttl, metadata_timeout, report))
+        jobs, shard, depth, commit, offline, metadata_ttl, metadata_timeout, report,
+        github_url=github_url))
     # each of `run.results` is rebuilt when read (printed a repository at a time); `results`
     # are their stand-ins for what reads them all many times (the summary, the table)
     results = run.results.summaries
@@ -358,6 +370,7 @@ def check(
     offline: OfflineOpt = False,
     metadata_ttl: TtlOpt = None,
     metadata_timeout: TimeoutOpt = None,
+    github_url: GitHubUrlOpt = None,
 ) -> None:
     """Report what `apply` would change as `file:line: \\[transform] message`; for CI."""
     from gha_fix.codemod.report import github_annotations, summary_line, text_lines, to_json
@@ -366,7 +379,7 @@ def check(
         Mode.CHECK, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config,
         repos_from, jobs, shard, depth, offline=offline, metadata_ttl=metadata_ttl,
         metadata_timeout=metadata_timeout, report=report,
-        texts=output_format is CheckFormat.sarif))
+        texts=output_format is CheckFormat.sarif, github_url=github_url))
     results = run.results.summaries  # as in `apply`
     if output_format is CheckFormat.json:
         typer.echo(to_json(run.results, checking=True))
@@ -389,15 +402,6 @@ def check(
     _interrupted(run)
     due = any(r.status is not Status.SUPPRESSED for repo in results for r in repo.fixes())
     raise typer.Exit(2 if any(r.errors for r in results) else 1 if due else 0)
-
-
-GitHubUrlOpt = Annotated[
-    str | None,
-    typer.Option("--github-url", metavar="URL",
-                 help="GitHub Enterprise Server: its URL (https://HOST; the API is "
-                 "https://HOST/api/v3). Default: GH_HOST, else github.com.",
-                 rich_help_panel="GitHub"),
-]
 
 
 @app.command(

@@ -103,6 +103,16 @@ def find_token(host: str = "github.com") -> Token | None:
         value = os.environ.get(name, "").strip()
         if value:
             return Token(value, name)
+    key = (host, os.environ.get("PATH", ""))
+    if key not in _FROM_GH:  # once per process: a bulk run asks for every repository
+        _FROM_GH[key] = _gh_token(host)
+    return _FROM_GH[key]
+
+
+_FROM_GH: dict[tuple[str, str], Token | None] = {}
+
+
+def _gh_token(host: str) -> Token | None:
     gh = shutil.which("gh")
     if gh is None:
         return None
