@@ -174,6 +174,18 @@ def _check_report(report: Path) -> None:
         _fail(f"{report}: cannot write the report: {exc.strerror or exc}")
 
 
+def _check_github_access(github_url: str | None, flag: str) -> None:
+    """Exit 2 before anything is committed or pushed when GitHub cannot be asked."""
+    from gha_fix.codemod.github_api import endpoint, find_token, offline
+
+    if offline():
+        _fail(f"{flag} needs GitHub, and GHA_FIX_OFFLINE is set; nothing was committed")
+    where = endpoint(github_url)
+    if find_token(where.host) is None:
+        _fail(f"{flag} needs a GitHub token for {where.host}: set GH_TOKEN (or GITHUB_TOKEN) "
+              "or run `gh auth login`; nothing was committed or pushed")
+
+
 def _interrupted(run: PoolRun) -> None:
     """Ctrl-C stopped the run: say how far it got and exit 130 (the outputs, the summary and
     `--report` cover the repositories done)."""
@@ -271,6 +283,11 @@ def apply(
     remote: Annotated[
         str, typer.Option("--remote", help="Remote for --push.", rich_help_panel="Committing")
     ] = "origin",
+    pull_request: Annotated[
+        bool, typer.Option("--pr", help="Push the branch and open a pull request for it (or "
+                           "update the open one), with what changed and why; needs a GitHub "
+                           "token.", rich_help_panel="Committing")
+    ] = False,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
     unsafe_fixes: UnsafeOpt = False,
@@ -301,10 +318,13 @@ def apply(
     if dry_run and no_commit:
         no_commit = False  # --dry-run wins: nothing is written
     mode = Mode.DRY_RUN if dry_run else Mode.WRITE if no_commit else Mode.COMMIT
-    if mode is not Mode.COMMIT and (branch or force or push):
-        typer.echo("gha-fix: --branch, --force and --push commit: they do not go with "
+    if mode is not Mode.COMMIT and (branch or force or push or pull_request):
+        typer.echo("gha-fix: --branch, --force, --push and --pr commit: they do not go with "
                    "--dry-run or --no-commit", err=True)
         raise typer.Exit(2)
+    if pull_request:
+        _check_github_access(github_url, "--pr")
+        push = True  # --pr implies --push
     if secrets_file is not None:  # refused before any work (codemod/secrets_file.py)
         from gha_fix.codemod.secrets_file import SecretsFileError, prepare
 
@@ -312,7 +332,8 @@ def apply(
             prepare(secrets_file, paths or [], depth, repos_from is not None)
         except SecretsFileError as exc:
             _fail(str(exc))
-    commit = CommitOptions(branch=branch, force=force, push=remote if push else None)
+    commit = CommitOptions(branch=branch, force=force, push=remote if push else None,
+                           pull_request=pull_request)
     run = _run(RunRequest(
         mode, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config, repos_from,
         jobs, shard, depth, commit, offline, metadata_ttl, metadata_timeout, report,

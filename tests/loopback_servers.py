@@ -203,6 +203,7 @@ class GitHubServer:
         self.host = self.web.split("://", 1)[1]
         self.api_url = f"{self.api.url}/api/v3"
         self.pulls: list[dict[str, Any]] = []
+        self.refuse_pulls = 0  # an HTTP status every pulls request gets (403: not allowed)
         self.api.handler = self._dynamic
         self.repository(slug)
 
@@ -265,30 +266,38 @@ class GitHubServer:
     # -- pull requests ---------------------------------------------------------------------
     def _dynamic(self, method: str, path: str, body: bytes) -> Answer | None:
         parts = urllib.parse.urlsplit(path)
-        prefix = f"/api/v3/repos/{self.slug}/pulls"
-        if not parts.path.startswith(prefix):
+        match = re.match(r"^(/api/v3/repos/([^/]+/[^/]+)/pulls)", parts.path)
+        if match is None:
             return None
+        prefix, slug = match.group(1), match.group(2)
+        if self.refuse_pulls:
+            return _json(self.refuse_pulls, {
+                "message": "Resource not accessible by integration",
+                "documentation_url": "https://docs.github.com/rest/pulls/pulls"})
         query = dict(urllib.parse.parse_qsl(parts.query))
         if method == "GET" and parts.path == prefix:
             found = [p for p in self.pulls if p["state"] == query.get("state", "open")
+                     and p["base"]["repo"]["full_name"] == slug
                      and (not query.get("head") or p["head"]["label"] == query["head"])]
             return _json(200, found)
         if method == "POST" and parts.path == prefix:
             asked = json.loads(body)
-            if any(p["head"]["ref"] == asked["head"].split(":")[-1] and p["state"] == "open"
-                   for p in self.pulls):
+            if any(p["head"]["label"] == asked["head"] and p["state"] == "open"
+                   and p["base"]["repo"]["full_name"] == slug for p in self.pulls):
                 return _json(422, {"message": "Validation Failed", "errors": [
                     {"resource": "PullRequest", "code": "custom",
                      "message": f"A pull request already exists for {asked['head']}."}]})
             number = len(self.pulls) + 1
-            pull = self.fixture("pull", number=number, branch=asked["head"].split(":")[-1])
+            pull = self.fixture("pull", number=number, branch=asked["head"].split(":")[-1],
+                                slug=slug)
             pull.update(number=number, title=asked["title"], body=asked.get("body", ""))
             pull["base"]["ref"] = asked["base"]
             self.pulls.append(pull)
             return _json(201, pull)
         number = parts.path.removeprefix(prefix + "/")
         if method == "PATCH" and number.isdigit():
-            pull = next(p for p in self.pulls if p["number"] == int(number))
+            pull = next(p for p in self.pulls if p["number"] == int(number)
+                        and p["base"]["repo"]["full_name"] == slug)
             pull.update(json.loads(body))
             return _json(200, pull)
         return None
