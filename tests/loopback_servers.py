@@ -236,10 +236,14 @@ class GitHubServer:
 
     def add_run(self, run_id: int, jobs: list[FakeJob], event: str = "push",
                 workflow: str = ".github/workflows/release.yml",
-                workflow_text: str | None = None, head_sha: str = "a" * 40) -> None:
+                workflow_text: str | None = None, head_sha: str = "a" * 40,
+                actor: str = "octocat", head_repository: str | None = None) -> None:
         run = self.fixture("run")
         run.update(id=run_id, event=event, path=workflow, head_sha=head_sha,
                    html_url=f"{self.web}/{self.slug}/actions/runs/{run_id}")
+        run["actor"]["login"] = run["triggering_actor"]["login"] = actor
+        if head_repository:  # a fork's pull request
+            run["head_repository"].update(full_name=head_repository, id=7)
         self.route(f"repos/{self.slug}/actions/runs/{run_id}", run)
         template = self.fixture("jobs")["jobs"]
         listed = []

@@ -196,3 +196,30 @@ def test_offline_refuses_run(github: GitHubServer, monkeypatch: pytest.MonkeyPat
                           "--github-repo", github.slug)
     assert code == 2 and "GHA_FIX_OFFLINE" in err
     assert github.api.calls == []
+
+
+PR_WORKFLOW = WORKFLOW.replace("  push:\n    tags: ['v*']\n", "  pull_request:\n")
+
+
+def test_the_run_s_record_names_a_fork_s_or_dependabot_s_read_only_token(
+        github: GitHubServer, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "app", {".github/workflows/release.yml": PR_WORKFLOW})
+    log = tmp_path / "release.log"
+    log.write_text(RELEASE_LOG)
+    offline = json.loads(invoke("diagnose", "--format", "json", "--repo", repo, log)[1])
+    assert (offline["cause"], offline["possible_causes"]) == ("missing-scope", ["fork-read-only"])
+
+    github.add_run(11, [FakeJob("release", RELEASE_LOG, "Publish")], event="pull_request",
+                   head_repository="someone/app")
+    github.add_run(12, [FakeJob("release", RELEASE_LOG, "Publish")], event="pull_request",
+                   actor="dependabot[bot]")
+    github.add_run(13, [FakeJob("release", RELEASE_LOG, "Publish")], event="pull_request")
+    fork, dependabot, same = (run_json(github, "--run", str(i), "--github-repo", github.slug,
+                                       "--repo", repo)[1] for i in (11, 12, 13))
+    assert (fork["cause"], fork["possible_causes"], fork["scopes"]) == (
+        "fork-read-only", [], ["contents:write"])
+    assert "the run is a pull request from the fork someone/app: its GITHUB_TOKEN is " \
+           "read-only" in fork["notes"]
+    assert (dependabot["cause"], dependabot["possible_causes"]) == ("dependabot-read-only", [])
+    # a pull request from a branch of the repository itself: not a fork, whatever the log
+    assert (same["cause"], same["possible_causes"]) == ("missing-scope", [])

@@ -19,6 +19,7 @@ from (`diagnose(read_log(...))`); `--apply` applies `Diagnosis.patch`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from gha_fix.transforms.diagnose.classify import TOKEN_CAUSES, Finding, classify
@@ -32,13 +33,17 @@ __all__ = ["Diagnosis", "LogError", "LogLine", "diagnose", "read_log", "text_lin
 _SCOPE_CAUSES = ("missing-scope", "fork-read-only", "dependabot-read-only")
 
 
-def diagnose(lines: list[LogLine], repo: Path | None = None) -> Diagnosis:
-    """The diagnosis of a failed run's log; `repo` ties it to the workflow that ran."""
+def diagnose(lines: list[LogLine], repo: Path | None = None,
+             adjust: Callable[[Finding], None] | None = None) -> Diagnosis:
+    """The diagnosis of a failed run's log; `repo` ties it to the workflow that ran; `adjust`
+    adds what the run's own record tells (`--run`: a fork's or Dependabot's token)."""
     finding = classify(lines)
     first = finding.failing
     located = locate(repo, first.job, first.step, first.header) if repo and first else None
     if located is not None and finding.cause == "missing-scope":
         _from_triggers(finding, located)
+    if adjust is not None:
+        adjust(finding)
     return _diagnosis(finding, located)
 
 

@@ -19,6 +19,7 @@ import base64
 import dataclasses
 import re
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,10 +29,12 @@ from gha_fix.codemod.github_api import MAX_LOG_BYTES, ApiError, Endpoint, GitHub
 from gha_fix.transforms.diagnose.logs import TIMESTAMP, LogLine, read_text
 
 if TYPE_CHECKING:
+    from gha_fix.transforms.diagnose.classify import Finding
     from gha_fix.transforms.diagnose.report import Diagnosis
 
 MAX_JOBS = 20  # failed jobs whose logs are fetched
 FAILED = ("failure", "timed_out")
+PR_EVENTS = ("pull_request", "pull_request_review", "pull_request_review_comment")
 _RUN_PATH = re.compile(r"^/(?P<owner>[A-Za-z0-9_.-]+)/(?P<repo>[A-Za-z0-9_.-]+)/actions/runs/"
                        r"(?P<run>\d+)(?:/job/(?P<job>\d+))?(?:/attempts/(?P<attempt>\d+))?/?$")
 _SLUG = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
@@ -61,6 +64,10 @@ class FetchedRun:
     lines: list[LogLine] = field(default_factory=list)
     failed_jobs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # what the run's record says of its token: "fork-read-only", "dependabot-read-only", or
+    # None; `same_repository`: a pull request from a branch of the repository (not a fork)
+    read_only: str | None = None
+    same_repository: bool = False
 
 
 def parse_run(given: str, where: Endpoint, slug: str | None) -> RunRef:
@@ -95,6 +102,7 @@ def fetch_run(api: GitHubApi, ref: RunRef) -> FetchedRun:
         raise RunError(_why(exc, f"run {ref.run_id} of {ref.slug}")) from None
     fetched = FetchedRun(ref, str(run.get("html_url", "")), str(run.get("event", "")),
                          str(run.get("head_sha", "")))
+    _token_of(run, fetched)
     jobs_path = (f"{base}/runs/{ref.run_id}/attempts/{ref.attempt}/jobs?per_page=100"
                  if ref.attempt else f"{base}/runs/{ref.run_id}/jobs?filter=latest&per_page=100")
     try:
@@ -115,6 +123,46 @@ def fetch_run(api: GitHubApi, ref: RunRef) -> FetchedRun:
         fetched.lines += _job_lines(api, base, job, len(fetched.lines), fetched.notes)
     fetched.workflow_path = _workflow_path(str(run.get("path", "")))
     return fetched
+
+
+def _token_of(run: dict[str, Any], fetched: FetchedRun) -> None:
+    """A read-only token the run's record shows: Dependabot's (it triggered a pull request or
+    push run) or a fork's (a pull request whose head is another repository).
+    Sources: https://docs.github.com/en/code-security/dependabot/troubleshooting-dependabot/
+    troubleshooting-dependabot-on-github-actions and https://docs.github.com/en/actions/
+    security-for-github-actions/security-guides/automatic-token-authentication"""
+    actor = _login(run.get("triggering_actor")) or _login(run.get("actor"))
+    head, base = _full_name(run.get("head_repository")), _full_name(run.get("repository"))
+    if fetched.event in PR_EVENTS and head and base:
+        fetched.same_repository = head.lower() == base.lower()
+    if actor == "dependabot[bot]" and fetched.event in (*PR_EVENTS, "push"):
+        fetched.read_only = "dependabot-read-only"
+        fetched.notes.append("the run was triggered by Dependabot: its GITHUB_TOKEN is read-only")
+    elif fetched.event in PR_EVENTS and head and base and not fetched.same_repository:
+        fetched.read_only = "fork-read-only"
+        fetched.notes.append(f"the run is a pull request from the fork {head}: its "
+                             "GITHUB_TOKEN is read-only")
+
+
+def _login(user: Any) -> str:
+    return str(user.get("login", "")) if isinstance(user, dict) else ""
+
+
+def _full_name(repository: Any) -> str:
+    return str(repository.get("full_name", "")) if isinstance(repository, dict) else ""
+
+
+def _adjust(fetched: FetchedRun) -> Callable[[Finding], None]:
+    """What the run's record tells, applied to what the log alone tells."""
+
+    def adjust(finding: Finding) -> None:
+        if finding.cause == "missing-scope" and fetched.read_only:
+            finding.cause = fetched.read_only
+        ruled_out = {fetched.read_only} | ({"fork-read-only"} if fetched.same_repository
+                                           else set())
+        finding.possible = [c for c in finding.possible if c not in ruled_out]
+
+    return adjust
 
 
 def _why(exc: ApiError, what: str) -> str:
@@ -234,7 +282,8 @@ def diagnose_fetched(api: GitHubApi, fetched: FetchedRun, repo: Path | None) -> 
 
     from gha_fix.transforms.diagnose import diagnose
 
-    result = diagnose(fetched.lines, repo)
+    adjust = _adjust(fetched)
+    result = diagnose(fetched.lines, repo, adjust)
     if (result.workflow is None and result.cause != "unknown" and fetched.workflow_path
             and fetched.head_sha):
         fetched.workflow_text = _file_at(api, fetched.ref.slug, fetched.workflow_path,
@@ -242,7 +291,7 @@ def diagnose_fetched(api: GitHubApi, fetched: FetchedRun, repo: Path | None) -> 
     if result.workflow is None and fetched.workflow_text is not None:
         with tempfile.TemporaryDirectory(prefix="gha-fix-run-") as scratch:
             folder = workflow_folder(fetched, Path(scratch))
-            at_commit = diagnose(fetched.lines, folder)
+            at_commit = diagnose(fetched.lines, folder, adjust)
         if at_commit.workflow:
             at_commit.notes.append(f"located in {fetched.workflow_path} at the run's commit "
                                    f"{fetched.head_sha[:7]} (fetched from GitHub)")
