@@ -1,12 +1,13 @@
 """The one GitHub REST client of gha-fix's online parts (`diagnose --run`, the repository's
 default token, `apply --pr`); imported only by the commands that go online.
 
-Why not githubkit or PyGithub (measured, see the report of issue #15): importing either costs
-0.25–0.35 s (githubkit pulls pydantic and httpx; 0.16.1 does not even import with the hishel
-2.0 that pip installs beside it), and neither can hold the rules the metadata resolver already
-holds: a request that trickles a byte every few seconds ran past 20 s with `timeout=3` in both
-(a per-read timeout, no deadline), and a 10 MiB answer was read whole (no size cap).  So this
-client sends its requests through `http_client.send`, the hardened layer of the resolver:
+Why not githubkit or PyGithub (measured by bench/github_clients.py): importing githubkit costs
+0.35 s, PyGithub 0.25–0.5 s (this module with its HTTP layer: 0.11 s; githubkit 0.16.1 does not
+even import with the hishel 2.0 that pip installs beside it), and neither holds the rules the
+metadata resolver already holds: a request that trickles a byte a second ran past 25 s with
+`timeout=3` in both (a per-read timeout, no deadline), and a 10 MiB answer was read whole (no
+size cap).  So this client sends its requests through `http_client.send`, the hardened layer
+of the resolver:
 
 - a deadline for the whole command (every request, retry and wait ends by it);
 - size caps: a JSON answer over MAX_JSON_BYTES is refused; a log keeps its last bytes and says
@@ -216,8 +217,11 @@ class GitHubApi:
                 raise _api_error(what, exc, 404) from None
             except (net.Final, net.NoDNS) as exc:
                 raise _api_error(what, exc, getattr(exc, "status", 0)) from None
-            except OSError as exc:  # a 5xx, a timeout, a reset: retried
-                last = net.describe(exc)
+            except OSError as exc:  # a 5xx, a timeout, a reset: retried, but not a POST
+                last = net.describe(exc)  # (it may have been done: a second pull request)
+                if method == "POST":
+                    raise ApiError(f"{what}: {last} (not retried: it may have been done)",
+                                   getattr(exc, "status", 0)) from None
         raise ApiError(f"{what}: no answer within the time limit ({last or 'timed out'})")
 
     def _left(self) -> float:

@@ -95,6 +95,11 @@ def test_5xx_is_retried_then_reported(api_server: Routes) -> None:
         api.json("GET", "flaky")
     assert api.requests == 4  # the first try and 3 retries
 
+    api_server.handler = lambda method, path, body: (502, {}, b"bad gateway")
+    with pytest.raises(ApiError, match="not retried: it may have been done"):
+        client(api_server.url).json("POST", "flaky", {"title": "x"})  # a POST: once
+    assert [c.method for c in api_server.calls].count("POST") == 1
+
     served = iter([(503, {}, b""), (200, {}, b'{"ok": true}')])
     api_server.handler = lambda method, path, body: next(served)
     assert client(api_server.url).json("GET", "x") == {"ok": True}
