@@ -223,3 +223,14 @@ def test_the_run_s_record_names_a_fork_s_or_dependabot_s_read_only_token(
     assert (dependabot["cause"], dependabot["possible_causes"]) == ("dependabot-read-only", [])
     # a pull request from a branch of the repository itself: not a fork, whatever the log
     assert (same["cause"], same["possible_causes"]) == ("missing-scope", [])
+
+
+def test_a_large_log_is_read_from_its_end_and_says_so(github: GitHubServer,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gha_fix.transforms.diagnose.run.MAX_LOG_BYTES", 64 * 1024)
+    filler = "".join(f"compiling module {n} of 5000\n" for n in range(5000))  # ~150 KiB
+    github.add_run(14, [FakeJob("release", filler + RELEASE_LOG, "Publish")])
+    code, result, _ = run_json(github, "--run", "14", "--github-repo", github.slug)
+    assert code == 0 and result["cause"] == "missing-scope"  # the failure is at the end
+    assert "the log of job 'release' is larger than 64 KiB: only its last 64 KiB were read" in \
+        result["notes"]

@@ -184,8 +184,10 @@ def _job_lines(api: GitHubApi, base: str, job: dict[str, Any], offset: int,
         notes.append(f"the log of job {name!r} could not be fetched: {exc}{gone}")
         return []
     if cut:
-        notes.append(f"the log of job {name!r} is larger than {MAX_LOG_BYTES // 2**20} MiB: "
-                     "only its last part was read")
+        size = f"{MAX_LOG_BYTES // 2**20} MiB" if MAX_LOG_BYTES >= 2**20 else \
+            f"{MAX_LOG_BYTES // 1024} KiB"
+        notes.append(f"the log of job {name!r} is larger than {size}: only its last {size} "
+                     "were read")
     text = data.decode("utf-8", errors="replace")
     if cut:  # the first line may be cut in the middle
         text = text.split("\n", 1)[1] if "\n" in text else ""
