@@ -60,6 +60,9 @@ def read_default_token(slug: str, github_url: str | None = None,
     cached = _cache_read(where.api_url, slug)
     if cached is not None:
         return _said(cached, slug)
+    stopped = _STOPPED.get(where.api_url)
+    if stopped:
+        return DefaultToken(None, stopped)
     token = find_token(where.host)
     if token is None:
         return DefaultToken(None, "default token: not read from GitHub (no token: set GH_TOKEN "
@@ -75,9 +78,12 @@ def _ask(where: Endpoint, token: Token, slug: str) -> DefaultToken:
     try:
         answer = api.json("GET", f"repos/{slug}/actions/permissions/workflow")
     except ApiError as exc:
-        why = _NO_ACCESS if exc.status in (403, 404) else str(exc)
-        return DefaultToken(None, f"default token: not read from GitHub ({why}); jobs without "
-                            "a block are treated as before")
+        why = _NO_ACCESS if exc.status in (403, 404) else str(exc).split(": ", 1)[-1]
+        line = (f"default token: not read from GitHub ({why}); jobs without a block are "
+                "treated as before")
+        if exc.status in (0, 429):  # no answer, or rate limited: not asked again in this run
+            _STOPPED[where.api_url] = line
+        return DefaultToken(None, line)
     value = answer.get("default_workflow_permissions") if isinstance(answer, dict) else None
     setting = _BY_ANSWER.get(str(value))
     if setting is None:
@@ -85,6 +91,11 @@ def _ask(where: Endpoint, token: Token, slug: str) -> DefaultToken:
                             "read or write; jobs without a block are treated as before")
     _cache_write(api.where.api_url, slug, setting)
     return _said(setting, slug)
+
+
+# API base -> the line said for every further repository of the run, once GitHub did not answer
+# or rate-limited (a bulk run must not wait DEADLINE for each of its repositories)
+_STOPPED: dict[str, str] = {}
 
 
 def _said(setting: Setting, slug: str) -> DefaultToken:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import stat
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -204,3 +205,18 @@ def test_check_says_it_once_per_repository(github: GitHubServer, tmp_path: Path)
     assert len(lines) == 2
     assert any("default token of octo/app: read-only" in line for line in lines)
     assert any("lib: default token: not read from GitHub" in line for line in lines)
+
+
+def test_a_rate_limit_stops_asking_for_the_rest_of_the_run(github: GitHubServer,
+                                                          tmp_path: Path) -> None:
+    reset = str(int(time.time()) + 3600)
+    github.api.routes["/api/v3/repos/octo/app/actions/permissions/workflow"] = (
+        429, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}, b"{}")
+    app = checkout(tmp_path / "fleet" / "app")
+    lib = checkout(tmp_path / "fleet" / "lib")
+    code, _, err = invoke("check", "--github-url", github.web, "--jobs", "1", app, lib)
+    assert code == 1
+    assert len(settings_calls(github)) == 1  # the second repository is not asked
+    assert ("default token: not read from GitHub (GitHub rate limit reached (HTTP 429); resets "
+            "at") in err
+    assert "(2 repositories:" in err
