@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import gc
+
+# Importing and parsing allocate many small objects that form no cycles: the cyclic collector
+# runs less often (it cost about 8 % of a bulk run's CPU and 6 % of a short run's start-up).
+gc.set_threshold(50_000, 20, 20)
+
 import sys
 from dataclasses import dataclass, field
 from enum import Enum
@@ -174,18 +179,6 @@ def _check_report(report: Path) -> None:
         _fail(f"{report}: cannot write the report: {exc.strerror or exc}")
 
 
-def _check_github_access(github_url: str | None, flag: str) -> None:
-    """Exit 2 before anything is committed or pushed when GitHub cannot be asked."""
-    from gha_fix.codemod.github_api import endpoint, find_token, offline
-
-    if offline():
-        _fail(f"{flag} needs GitHub, and GHA_FIX_OFFLINE is set; nothing was committed")
-    where = endpoint(github_url)
-    if find_token(where.host) is None:
-        _fail(f"{flag} needs a GitHub token for {where.host}: set GH_TOKEN (or GITHUB_TOKEN) "
-              "or run `gh auth login`; nothing was committed or pushed")
-
-
 def _interrupted(run: PoolRun) -> None:
     """Ctrl-C stopped the run: say how far it got and exit 130 (the outputs, the summary and
     `--report` cover the repositories done)."""
@@ -322,8 +315,11 @@ def apply(
         typer.echo("gha-fix: --branch, --force, --push and --pr commit: they do not go with "
                    "--dry-run or --no-commit", err=True)
         raise typer.Exit(2)
-    if pull_request:
-        _check_github_access(github_url, "--pr")
+    if pull_request:  # before anything is committed or pushed
+        from gha_fix.codemod.github_api import missing_access
+
+        if why := missing_access(github_url, "--pr"):
+            _fail(why)
         push = True  # --pr implies --push
     if secrets_file is not None:  # refused before any work (codemod/secrets_file.py)
         from gha_fix.codemod.secrets_file import SecretsFileError, prepare
@@ -429,7 +425,8 @@ def check(
     epilog="Examples:\n\n  gh run view 123 --log-failed | gha-fix diagnose -\n\n"
     "  gha-fix diagnose --repo . --format json logs_123.zip\n\n"
     "  gha-fix diagnose --run https://github.com/OWNER/REPO/actions/runs/123\n\n"
-    "  gha-fix diagnose --run 123 --github-repo OWNER/REPO"
+    "  gha-fix diagnose --run 123 --github-repo OWNER/REPO\n\n"
+    "  gha-fix diagnose --apply --dry-run run.log   (the fix as a diff)"
 )
 def diagnose(
     log_file: Annotated[str | None, typer.Argument(
@@ -452,12 +449,49 @@ def diagnose(
                                  "origin remote).", rich_help_panel="GitHub")
     ] = None,
     github_url: GitHubUrlOpt = None,
+    apply_edit: Annotated[
+        bool, typer.Option("--apply", help="Make the fix when it is a workflow edit (a missing "
+                           "scope, a fork's read-only token), as `gha-fix apply` does: committed "
+                           "on a new branch unless --dry-run or --no-commit.",
+                           rich_help_panel="Applying the fix")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --apply: print the diff; write nothing.",
+                           rich_help_panel="Applying the fix")
+    ] = False,
+    no_commit: Annotated[
+        bool, typer.Option("--no-commit", help="With --apply: write the file; do not commit.",
+                           rich_help_panel="Applying the fix")
+    ] = False,
+    branch: Annotated[
+        str | None, typer.Option("--branch", help="With --apply: the branch to commit on "
+                                 "(default: gha-fix/<short id of the change>).",
+                                 rich_help_panel="Applying the fix")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --apply: replace the branch if it exists.",
+                           rich_help_panel="Applying the fix")
+    ] = False,
+    push: Annotated[
+        bool, typer.Option("--push", help="With --apply: push the branch (to --remote).",
+                           rich_help_panel="Applying the fix")
+    ] = False,
+    remote: Annotated[
+        str, typer.Option("--remote", help="Remote for --push.",
+                          rich_help_panel="Applying the fix")
+    ] = "origin",
 ) -> None:
     """Say why a run failed (which known cause, the evidence, the fix) from its log."""
     from gha_fix.transforms.diagnose import LogError, diagnose, read_log, text_lines, to_json
 
     if (log_file is None) == (run is None):
         _fail("give a log (a file, or - for stdin) or --run URL|ID, not both")
+    if not apply_edit and (dry_run or no_commit or branch or force or push):
+        _fail("--dry-run, --no-commit, --branch, --force and --push go with --apply")
+    mode = Mode.DRY_RUN if dry_run else Mode.WRITE if no_commit else Mode.COMMIT
+    if mode is not Mode.COMMIT and (branch or force or push):
+        _fail("--branch, --force and --push commit: they do not go with --dry-run or "
+              "--no-commit")
     if repo is None and (Path(".github") / "workflows").is_dir():
         repo = Path(".")
     elif repo is not None and not (repo / ".github" / "workflows").is_dir():
@@ -478,37 +512,26 @@ def diagnose(
     else:
         for line in text_lines(result):
             typer.echo(line)
-        if result.patch:
+        if result.patch and not apply_edit:  # --apply shows what it does itself
             typer.echo(result.patch, nl=False)
-    raise typer.Exit(0 if result.cause != "unknown" else 1)
+    code = 0 if result.cause != "unknown" else 1
+    if apply_edit:
+        from gha_fix.transforms.diagnose.apply import apply_and_report
+
+        code = apply_and_report(result, repo, mode.value, output_format is Format.text,
+                                branch, force, remote if push else None) or code
+    raise typer.Exit(code)
 
 
 def _diagnose_run(given: str, repo: Path | None, github_repo: str | None,
                   github_url: str | None) -> Diagnosis:
-    """`diagnose --run`: fetch the run (transforms/diagnose/run.py) and diagnose it."""
-    from gha_fix.codemod.github_api import GitHubApi, endpoint, find_token, offline
-    from gha_fix.codemod.repo import UNKNOWN_SLUG, origin_slug
-    from gha_fix.transforms.diagnose.run import (
-        RunError,
-        diagnose_fetched,
-        fetch_run,
-        parse_run,
-    )
+    """`diagnose --run`: fetch the run and diagnose it (transforms/diagnose/run.py)."""
+    from gha_fix.transforms.diagnose.run import RunError, diagnose_run
 
-    if offline():
-        _fail("--run needs GitHub, and GHA_FIX_OFFLINE is set")
-    where = endpoint(github_url)
-    slug = github_repo or (origin_slug(repo) if repo is not None else None)
     try:
-        ref = parse_run(given, where, None if slug == UNKNOWN_SLUG else slug)
-        api = GitHubApi(where, find_token(where.host))
-        fetched = fetch_run(api, ref)
+        return diagnose_run(given, repo, github_repo, github_url)
     except RunError as exc:
         _fail(str(exc))
-    if api.token is None:
-        fetched.notes.append("no token (GH_TOKEN, GITHUB_TOKEN or `gh auth login`): public "
-                             "runs only, at a low rate limit")
-    return diagnose_fetched(api, fetched, repo)
 
 
 @app.command("transforms")
@@ -521,9 +544,6 @@ def list_transforms() -> None:
 
 
 def main() -> None:
-    # Parsing allocates millions of small objects that form no cycles: let the cyclic
-    # collector run less often (it cost about 8 % of a bulk run's CPU).
-    gc.set_threshold(50_000, 20, 20)
     app(args=_push_value(sys.argv[1:]))
 
 

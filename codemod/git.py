@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gha_fix.codemod.commit_message import commit_message, default_branch
 from gha_fix.codemod.git_safety import (
     INTERRUPTED,
     GitError,
@@ -226,6 +225,8 @@ def _prepare(state: RepoState, result: RepoResult, options: CommitOptions, folde
     if not plan:
         result.messages.append("nothing to fix: no branch created")
         return None
+    from gha_fix.codemod.commit_message import commit_message, default_branch  # hashlib: late
+
     files = [p.file for p in plan]
     branch = options.branch or default_branch(state.head, files)
     if branch_exists(state.repo, branch):

@@ -130,6 +130,17 @@ def offline() -> bool:
     return os.environ.get("GHA_FIX_OFFLINE", "") not in ("", "0")
 
 
+def missing_access(github_url: str | None, flag: str) -> str | None:
+    """Why `flag` cannot ask GitHub (offline, no token), or None."""
+    if offline():
+        return f"{flag} needs GitHub, and GHA_FIX_OFFLINE is set; nothing was committed"
+    where = endpoint(github_url)
+    if find_token(where.host) is None:
+        return (f"{flag} needs a GitHub token for {where.host}: set GH_TOKEN (or GITHUB_TOKEN) "
+                "or run `gh auth login`; nothing was committed or pushed")
+    return None
+
+
 class GitHubApi:
     """REST calls against one endpoint with one token, within one deadline."""
 

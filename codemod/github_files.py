@@ -39,6 +39,7 @@ from gha_fix.codemod.file_cache import (
     Untrusted,
     source_folder,
 )
+from gha_fix.codemod.paths import default_cache_dir
 
 SHA = re.compile(r"[0-9a-f]{40}")
 SEGMENT = re.compile(r"[A-Za-z0-9_.-]+")
@@ -137,12 +138,6 @@ def parse_duration(text: str) -> float | None:
         return None
     unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
     return float(match.group(1)) * unit
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME", "").strip()
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
-    return root / "gha-fix"
 
 
 def origin(url: str) -> str:

@@ -39,11 +39,15 @@ class Commented:
 
     Fields:
       - `value`: the value (any value an operation takes, `Commented` ones included).
-      - `comment`: the comment's text, without `# `.
+      - `comment`: the comment's text, without `# ` ("" for none).
+      - `above`: comment lines written above the entry, each as written (`# to write the
+        comment`), at the entry's indentation: the comments of an entry that moves here
+        (`EntryComments` of the place it comes from).
 
     In block context the comment goes on the value's line (a mapping's or sequence's comment
-    on its key's line); in flow context (`{a: 1}`) it is dropped.  Replacing a scalar that
-    already has a comment keeps the user's comment instead of adding this one.
+    on its key's line) and the lines `above` before the key's line; in flow context (`{a: 1}`)
+    both are dropped.  Replacing a scalar that already has a comment keeps the user's comment
+    instead of adding this one.
 
     Example: `SetKey(("jobs", "a", "permissions"), "contents",
     Commented("write", "gh release create"))` writes `contents: write  # gh release create`.
@@ -51,6 +55,7 @@ class Commented:
 
     value: Any
     comment: str
+    above: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,9 +103,11 @@ class RemoveKey:
       - `key`: the key to remove; it must exist (`no key … at …`).
 
     In a block mapping the entry's whole lines go (its key line to the last line of its value,
-    comments on those lines included); comment lines above it and blank lines stay.  In a flow
-    mapping the `key: value` text goes with one separating comma.  Removing the last key
-    leaves an empty flow mapping (`permissions: {}`), never a key with no value (`null`).
+    comments on those lines included), and with them the comment lines directly above it
+    that describe it: no blank line between, indented at least as the key (a comment less
+    indented belongs to what follows, a blank line ends the block); other blank lines stay.
+    In a flow mapping the `key: value` text goes with one separating comma.  Removing the
+    last key leaves an empty flow mapping (`permissions: {}`), never a key with no value.
 
     Never: removes the parent key, or an entry whose key shares its line with a sequence dash
     (`- key: value`; refused, since the dash would go with it).
@@ -109,6 +116,7 @@ class RemoveKey:
 
         permissions:                         permissions:
           contents: write  # release   ->      contents: write  # release
+          # to label them
           issues: write
     """
 
@@ -137,6 +145,10 @@ class ReplaceValue:
     - inside a flow collection, or a flow collection replaced by a collection: flow text;
     - anything else: the whole text after `key:` (a block collection, or a scalar).
 
+    `above` (optional) replaces the comment lines directly above the key (as `RemoveKey`
+    finds them) by these lines, each as written (`# x`): `()` removes them, when what they
+    describe moves elsewhere with `Commented(above=...)`; None (the default) keeps them.
+
     Never: renames the key, or replaces a sequence item by a block collection (refused: the
     item has no `key:` to write it after).
 
@@ -147,6 +159,7 @@ class ReplaceValue:
 
     path: YamlPath
     value: Any
+    above: tuple[str, ...] | None = None
 
 
 Operation = SetKey | RemoveKey | ReplaceValue

@@ -27,3 +27,11 @@ def diff_prefix(root: str) -> str:
     folder relative to the current one (`a/<it>/.github/...`), never an absolute path."""
     relative = os.path.relpath(os.path.abspath(root), os.getcwd())
     return "" if relative == os.curdir else Path(relative).as_posix() + "/"
+
+
+def default_cache_dir() -> Path:
+    """Where gha-fix keeps what it may read again (`$XDG_CACHE_HOME/gha-fix`, else
+    `~/.cache/gha-fix`): action metadata fetched from GitHub, the parsed knowledge files."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
+    return root / "gha-fix"

@@ -31,6 +31,7 @@ from gha_fix.codemod.splice import (
     after_line,
     block_header,
     ends_in_block_scalar,
+    first_comment_line,
     in_flow,
     is_blank,
     last_line,
@@ -59,7 +60,23 @@ class Renderer:
             return self.set_key(op)
         if isinstance(op, RemoveKey):
             return self.remove_key(op.path, op.key)
-        return self.replace(op.path, op.value)
+        splices = self.replace(op.path, op.value)
+        if op.above is not None:
+            splices.append(self.comments_above(op.path, op.above))
+        return splices
+
+    def comments_above(self, path: YamlPath, lines: tuple[str, ...]) -> Splice:
+        """The comment lines directly above the key at `path` replaced by `lines`."""
+        doc = self.doc
+        parent = doc.node(path[:-1]) if path else None
+        if not isinstance(parent, MappingNode) or parent.flow_style:
+            raise EditError(f"{format_path(path)} is not an entry of a block mapping")
+        index = next(i for i, (k, _) in enumerate(parent.value) if k.value == path[-1])
+        key = parent.value[index][0]
+        start = line_start(doc, first_comment_line(doc, parent, index))
+        indent = " " * key.start_mark.column
+        return Splice(start, line_start(doc, key.start_mark.line),
+                      "".join(indent + line + doc.newline for line in lines))
 
     # SetKey -------------------------------------------------------------------------------
     def set_key(self, op: SetKey) -> list[Splice]:
@@ -163,7 +180,7 @@ class Renderer:
             return [Splice(start, end, "")]
         if not starts_line(doc, key_node):
             raise EditError(f"{key!r} shares its line with a sequence dash; not removed")
-        first = key_node.start_mark.line
+        first = first_comment_line(doc, mapping, index)  # its comment lines go with it
         last = max(last_line(doc, value_node), key_node.end_mark.line)
         return [Splice(line_start(doc, first), after_line(doc, last), "")]
 
@@ -183,7 +200,7 @@ class Renderer:
             return [Splice(start, end, render_flow(new, self.style))]
         if isinstance(node, ScalarNode) and not isinstance(new, dict | list):
             splice = self.replace_scalar(node, new)
-            if isinstance(value, Commented) and node.style not in ("|", ">"):
+            if isinstance(value, Commented) and value.comment and node.style not in ("|", ">"):
                 rest = doc.line_text(node.end_mark.line)[node.end_mark.column :]
                 if "#" not in rest:  # keep a comment the user wrote; else add ours
                     splice = Splice(splice.start, splice.end, f"{splice.text}  # {value.comment}")
@@ -278,7 +295,7 @@ class Renderer:
             indent = key.start_mark.column
             lines = render_entry("x", value, indent, self.style)[1:]
             text = (f"  {comment}" if comment else "") + doc.newline + self.join(lines)
-            if isinstance(value, Commented) and not comment:
+            if isinstance(value, Commented) and value.comment and not comment:
                 text = f"  # {value.comment}" + text
         else:
             text = " " + (render_flow(new, self.style) if isinstance(new, dict | list)

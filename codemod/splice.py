@@ -102,3 +102,75 @@ def ends_in_block_scalar(node: Node) -> bool:
         last = node.value[-1]
         node = last[1] if isinstance(node, MappingNode) else last
     return isinstance(node, ScalarNode) and node.style in ("|", ">")
+
+
+# --- comments -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EntryComments:
+    """The comments of a block mapping's entry: the comment lines directly above its key (as
+    written, without indentation) and the comment on its key's or value's line (`# x`)."""
+
+    above: tuple[str, ...] = ()
+    inline: str = ""
+
+    @property
+    def inline_text(self) -> str:
+        """The inline comment without its `#` and the space after it."""
+        text = self.inline.removeprefix("#")
+        return text[1:] if text.startswith(" ") else text
+
+
+def first_comment_line(doc: Document, mapping: MappingNode, index: int) -> int:
+    """The first line of the comment lines directly above the key of entry `index` of the
+    block mapping `mapping` (the key's own line when there are none): comment-only lines with
+    no blank line between, indented at least as the key, after the previous entry's text."""
+    key = mapping.value[index][0]
+    column = key.start_mark.column
+    floor = -1
+    if index > 0:
+        previous_key, previous_value = mapping.value[index - 1]
+        floor = max(last_line(doc, previous_value), previous_key.end_mark.line)
+    line = key.start_mark.line
+    while line - 1 > floor:
+        text = doc.line_text(line - 1)
+        stripped = text.lstrip(" ")
+        if not stripped.startswith("#") or len(text) - len(stripped) < column:
+            break
+        line -= 1
+    return line
+
+
+def entry_comments(doc: Document, path: YamlPath) -> EntryComments:
+    """The comments of the block mapping entry at `path` (empty when it is not one)."""
+    parent = doc.node(path[:-1]) if path else None
+    if not isinstance(parent, MappingNode) or parent.flow_style:
+        return EntryComments()
+    index = next((i for i, (k, _) in enumerate(parent.value) if k.value == path[-1]), None)
+    if index is None:
+        return EntryComments()
+    key, value = parent.value[index]
+    first = first_comment_line(doc, parent, index)
+    above = tuple(doc.line_text(n).strip() for n in range(first, key.start_mark.line))
+    # the comment on the value's line: after a plain/quoted scalar or a flow collection, or
+    # after the colon of a block collection's key (a block scalar: after its header)
+    if isinstance(value, ScalarNode) and value.style in ("|", ">"):
+        start = doc.offset(value.start_mark) + len(block_header(doc, value))
+        rest = doc.text[start:after_line(doc, value.start_mark.line)]
+    elif isinstance(value, ScalarNode) or getattr(value, "flow_style", False):
+        rest = doc.line_text(value.end_mark.line)[value.end_mark.column:]
+    else:
+        rest = doc.line_text(key.end_mark.line)[key.end_mark.column:].lstrip().removeprefix(":")
+    rest = rest.strip()
+    return EntryComments(above, rest if rest.startswith("#") else "")
+
+
+def comment_paragraph_above(doc: Document, path: YamlPath) -> tuple[str, ...]:
+    """The comment lines directly above the block mapping entry at `path` when they stand as
+    a paragraph of their own (a blank line before them): what describes the entry, as opposed
+    to a commented-out line of what comes before it or the file's header."""
+    comments = entry_comments(doc, path)
+    if not comments.above:
+        return ()
+    key = doc.key_node(path)
+    first = key.start_mark.line - len(comments.above) if key is not None else 0
+    return comments.above if first > 0 and is_blank(doc, first - 1) else ()

@@ -128,23 +128,25 @@ def render_flow(value: Any, style: Style) -> str:
 def render_entry(key: str, value: Any, indent: int, style: Style) -> list[str]:
     """Block lines (no line breaks) for `key: value` at column `indent`."""
     comment = ""
+    above: list[str] = []  # Commented.above: comment lines before the key's line
     if isinstance(value, Commented):
-        comment = f"  # {value.comment}"
+        comment = f"  # {value.comment}" if value.comment else ""
+        above = [" " * indent + line for line in value.above]
         value = value.value
     head = " " * indent + render_scalar(key, style)
     if isinstance(value, dict) and value:
-        lines = [head + ":" + comment]
+        lines = [*above, head + ":" + comment]
         for k, v in value.items():
             lines += render_entry(k, v, indent + style.indent, style)
         return lines
     if isinstance(value, list) and value:
-        lines = [head + ":" + comment]
+        lines = [*above, head + ":" + comment]
         for item in value:
             lines += render_item(item, indent + style.sequence_indent, style)
         return lines
     if isinstance(value, dict | list):
-        return [head + ": " + render_flow(value, style) + comment]
-    return [head + ": " + render_scalar(value, style) + comment]
+        return [*above, head + ": " + render_flow(value, style) + comment]
+    return [*above, head + ": " + render_scalar(value, style) + comment]
 
 
 def render_item(item: Any, indent: int, style: Style) -> list[str]:
@@ -152,8 +154,9 @@ def render_item(item: Any, indent: int, style: Style) -> list[str]:
         lines: list[str] = []
         for i, (k, v) in enumerate(item.items()):
             entry = render_entry(k, v, indent + 2, style)
-            if i == 0:
-                entry[0] = " " * indent + "- " + entry[0].lstrip(" ")
+            if i == 0:  # the dash goes on the key's line, after the comment lines above it
+                at = len(v.above) if isinstance(v, Commented) else 0
+                entry[at] = " " * indent + "- " + entry[at].lstrip(" ")
             lines += entry
         return lines
     if isinstance(item, list | dict):

@@ -17,8 +17,8 @@ from gha_fix.codemod.transform import Transform
 
 
 def _value(raw: Any) -> Any:
-    if isinstance(raw, dict) and set(raw) == {"value", "comment"}:
-        return Commented(_value(raw["value"]), raw["comment"])
+    if isinstance(raw, dict) and set(raw) in ({"value", "comment"}, {"value", "comment", "above"}):
+        return Commented(_value(raw["value"]), raw["comment"], tuple(raw.get("above", ())))
     if isinstance(raw, dict):
         return {k: _value(v) for k, v in raw.items()}
     return raw
@@ -37,7 +37,8 @@ class Ops(Transform):
             elif spec["op"] == "remove":
                 op = RemoveKey(path, spec["key"])
             else:
-                op = ReplaceValue(path, _value(spec["value"]))
+                above = tuple(spec["above"]) if "above" in spec else None
+                op = ReplaceValue(path, _value(spec["value"]), above)
             safety = Safety.UNSAFE if spec.get("unsafe") else Safety.SAFE
             yield Fix(self.id, path, spec.get("message", spec["op"]), (op,), safety,
                       key=spec.get("name", ""), requires=tuple(spec.get("requires", ())))

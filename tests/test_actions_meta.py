@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from gha_fix.codemod.github_files import ActionRef, GitHubFiles, ResolverError, default_cache_dir
+from gha_fix.codemod.github_files import ActionRef, GitHubFiles, ResolverError
+from gha_fix.codemod.paths import default_cache_dir
 from gha_fix.transforms.analysis.action_metadata import (
     ActionMetadata,
     classify,

@@ -330,3 +330,93 @@ def test_why_in_english_for_each_kind_of_condition() -> None:
     outer = inner.within("./.github/actions/x")
     assert outer.why == "./.github/actions/x: o/a, when its t input is set"
     assert outer.when_input == "t"
+
+
+# --- programs after a checkout that kept its credentials (programs.yml) -----------------------
+AFTER_CHECKOUT = "      - uses: actions/checkout@v4\n"
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    # known not to use the persisted credentials: builds, tests, linters, installs
+    ("pip install -e .[test]\npython -m pytest -q", {"contents": "read"}),
+    ("poetry install\npoetry run pytest -x", {"contents": "read"}),  # a runner: pytest counts
+    ("npx --yes eslint@9 .", {"contents": "read"}),
+    ("./node_modules/.bin/tsc --noEmit", {"contents": "read"}),
+    ("clang-18 -O2 -c x.c && gcc-12 --version", {"contents": "read"}),
+    ("node --version && python3 -V", {"contents": "read"}),
+    ("./gradlew build --no-daemon", {"contents": "read"}),
+    ("cargo test --workspace", {"contents": "read"}),
+    # known to push with them
+    ("mkdocs gh-deploy --force", {"contents": "write"}),
+    ("ghp-import -n -p -f site", {"contents": "write"}),
+    ("mike deploy --push dev", {"contents": "write"}),
+    ("npx lerna publish from-git --yes", {"contents": "write"}),
+    ("git tag v1 && git push --tags", {"contents": "write"}),
+    # anything else may push with them: unknown
+    ("python scripts/release.py", None),
+    ("node tools/publish.js", None),
+    ("go run ./cmd/release", None),
+    ("./gradlew publishGitHubPages", None),
+    ("poetry run python deploy.py", None),
+    ("$DEPLOY_TOOL --all", None),
+    ("docker run --rm -v $PWD:/src image", None),
+])
+def test_programs_after_a_checkout_that_kept_its_credentials(
+        tmp_path: Path, script: str, expected: object) -> None:
+    block = "".join(f"          {line}\n" for line in script.splitlines())
+    steps = f"{AFTER_CHECKOUT}      - run: |\n{block}"
+    assert job_scopes(tmp_path, workflow(steps)) == {"j": expected}, script
+
+
+def test_the_reason_names_the_program(tmp_path: Path) -> None:
+    steps = f"{AFTER_CHECKOUT}      - run: python tools/bump.py --push\n"
+    needs = analyse_workflow(Document.from_text("w.yml", workflow(steps)),
+                             RepoContext(tmp_path))["j"]
+    assert needs.reasons() == ["python tools/bump.py runs after actions/checkout kept the "
+                               "GITHUB_TOKEN in .git/config: gha-fix does not know whether it "
+                               "pushes with it"]
+
+
+def test_before_a_checkout_or_without_credentials_programs_stay_as_they_were(
+        tmp_path: Path) -> None:
+    before = "      - run: python scripts/setup.py\n" + AFTER_CHECKOUT
+    assert job_scopes(tmp_path, workflow(before)) == {"j": {"contents": "read"}}
+    dropped = ("      - uses: actions/checkout@v4\n        with:\n"
+               "          persist-credentials: false\n      - run: python scripts/release.py\n")
+    assert job_scopes(tmp_path, workflow(dropped)) == {"j": {"contents": "read"}}
+
+
+def test_shell_functions_and_powershell_expressions(tmp_path: Path) -> None:
+    script = "retry() {\n  for i in 1 2 3; do \"$@\" && return; done\n}\nretry cargo build\n"
+    block = "".join(f"          {line}\n" for line in script.splitlines())
+    assert job_scopes(tmp_path, workflow(f"{AFTER_CHECKOUT}      - run: |\n{block}")) == {
+        "j": {"contents": "read"}}
+    pwsh = ("      - shell: pwsh\n        run: |\n          $v = Get-Content VERSION\n"
+            "          Write-Host \"version $v\"\n          dotnet build -c Release\n")
+    assert job_scopes(tmp_path, workflow(AFTER_CHECKOUT + pwsh)) == {"j": {"contents": "read"}}
+    bash = pwsh.replace("shell: pwsh", "shell: bash")  # in bash `$v = ...` runs $v
+    assert job_scopes(tmp_path, workflow(AFTER_CHECKOUT + bash)) == {"j": None}
+
+
+def test_missing_scripts_and_generated_configure(tmp_path: Path) -> None:
+    steps = f"{AFTER_CHECKOUT}      - run: ./scripts/publish.sh v1\n"
+    assert job_scopes(tmp_path, workflow(steps)) == {"j": None}
+    steps = f"{AFTER_CHECKOUT}      - run: autoreconf -fi && ./configure && make\n"
+    files = {"configure.ac": "AC_INIT([x], [1])\n", "Makefile.am": "bin_PROGRAMS = x\n"}
+    assert job_scopes(tmp_path, workflow(steps), files) == {"j": {"contents": "read"}}
+
+
+def test_git_subcommands_and_functions_of_other_steps(tmp_path: Path) -> None:
+    for script, expected in [
+        ("git subtree push --prefix dist origin gh-pages", {"contents": "write"}),
+        ("git -C site status --short", {"contents": "read"}),
+        ("git publish-docs", None),  # an alias or a git-* program: not known
+    ]:
+        steps = f"{AFTER_CHECKOUT}      - run: {script}\n"
+        assert job_scopes(tmp_path, workflow(steps)) == {"j": expected}, script
+    # `deploy` is a function of the first step's shell only: in the second it is a program
+    steps = (f"{AFTER_CHECKOUT}      - run: |\n          deploy() {{ echo no; }}\n"
+             "      - run: deploy\n")
+    assert job_scopes(tmp_path, workflow(steps)) == {"j": None}
+    pwsh = f"{AFTER_CHECKOUT}      - shell: pwsh\n        run: '& $tool push'\n"
+    assert job_scopes(tmp_path, workflow(pwsh)) == {"j": None}

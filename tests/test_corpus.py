@@ -15,10 +15,10 @@ from engine_ops import Exercise
 
 from gha_fix.codemod.document import Document, DocumentError
 from gha_fix.codemod.model import Status
-from gha_fix.codemod.operations import op_path
+from gha_fix.codemod.operations import RemoveKey, op_path
 from gha_fix.codemod.repo import RepoContext
 from gha_fix.codemod.runner import RunOptions, process_document
-from gha_fix.codemod.splice import last_line
+from gha_fix.codemod.splice import entry_comments, last_line
 from gha_fix.codemod.transform import Transform
 from gha_fix.transforms import REGISTRY
 
@@ -40,6 +40,8 @@ def allowed_lines(doc: Document, results: list) -> set[int]:
             if node is None:
                 continue
             first = key.start_mark.line if key is not None else node.start_mark.line
+            if isinstance(op, RemoveKey) or getattr(op, "above", None) is not None:
+                first -= len(entry_comments(doc, path).above)  # its comment lines go too
             lines.update(range(first, last_line(doc, node) + 1))
     return lines
 

@@ -125,17 +125,23 @@ def test_repo_locates_the_step_and_patches_the_job(tmp_path: Path) -> None:
         ".github/workflows/release.yml", "release", "Publish")
     assert result.line == 13
     assert result.possible_causes == ["fork-read-only"]  # the workflow runs on pull_request
-    assert result.patch is not None and "+      contents: write\n" in result.patch
+    assert result.patch is not None
+    assert "+      contents: write  # Publish: its run failed without it\n" in result.patch
     assert "-      contents: read\n" in result.patch
     valid(json.dumps({**json.loads(json.dumps(result.to_dict()))}))
 
 
-def test_no_patch_without_a_job_permissions_block(tmp_path: Path) -> None:
-    text = WORKFLOW.replace("    permissions:\n      contents: read\n", "")
+def test_no_patch_for_a_job_with_no_block_that_is_not_understood(tmp_path: Path) -> None:
+    """No block anywhere: the repository's default, unknown; the job runs `make`, which may use
+    any scope of it: a new block could take one away (see test_diagnose_apply.py for more)."""
+    text = WORKFLOW.replace("    permissions:\n      contents: read\n", "").replace(
+        "run: gh release create v1.2.0", "run: |\n          gh release create v1.2.0\n"
+        "          make publish")
     repo = make_repo(tmp_path, {".github/workflows/release.yml": text})
     result = diagnose(read_text(GH_LOG), repo)
     assert result.patch is None
     assert "no `permissions:` block" in (result.patch_note or "")
+    assert "make" in (result.patch_note or "")
 
 
 def test_pat_names_the_secret_from_the_workflow(tmp_path: Path) -> None:

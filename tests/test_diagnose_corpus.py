@@ -26,6 +26,8 @@ def test_the_corpus_is_large_and_sourced() -> None:
         assert urlparse(case["url"]).scheme == "https", case["id"]
         assert 0 < len(case["text"].splitlines()) <= 12, f"{case['id']}: a few lines, not a page"
     assert {case["cause"] for case in CORPUS} == CAUSES, "every cause has texts"
+    per_cause = Counter(case["cause"] for case in CORPUS)
+    assert min(per_cause.values()) >= 3, f"every cause has several texts: {per_cause}"
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[case["id"] for case in CORPUS])
@@ -54,3 +56,17 @@ def test_classification_table() -> None:
         print(f"{cause:<{width}}  {sum(hosts.values()):>5}  {listed}")
     print(f"{'total':<{width}}  {sum(counts.values()):>5}")
     assert sum(counts.values()) == len(CORPUS)
+
+
+def test_bench_table_is_current(capsys: pytest.CaptureFixture[str]) -> None:
+    """bench/diagnose_table.txt is what bench/diagnose_table.py prints today (rerun it after
+    adding texts), and the script's exit code says every text is classified right."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("diagnose_table",
+                                                  ROOT / "bench" / "diagnose_table.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main([]) == 0
+    assert capsys.readouterr().out == (ROOT / "bench" / "diagnose_table.txt").read_text()

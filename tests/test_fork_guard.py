@@ -162,6 +162,18 @@ EXPECTED: dict[str, tuple[str, set[str], frozenset[str]]] = {
     "target-labeler": ("pull_request_target", set(), frozenset()),
     "target-head-checkout": ("pull_request_target", {"integration"}, frozenset()),
     "target-head-checkout-held-back": ("pull_request_target", set(), frozenset()),
+    # issue #12 §3: a job others need (unsafe: its dependants go with it, the !cancelled() gate
+    # still runs), or its steps when that is sound
+    "needed-job-unsafe": ("pull_request", {"prepare", "unit", "docs"}, frozenset()),
+    "needed-job-step-guards": ("pull_request", {"assets/Download licensed fonts"}, frozenset()),
+    # an environment '' on pull requests is no deployment: only the step is guarded
+    "environment-per-event": ("pull_request", {"site/Count the pages"}, frozenset()),
+    # CodSpeed, Codecov, Nx Cloud work without their token
+    "optional-secrets": ("pull_request", {"bench/Keep the history"}, frozenset()),
+    # fetches the pull request's commits, diffs, labels: what it exists for on forks
+    "target-fetch-labeler": ("pull_request_target", set(), frozenset()),
+    "tool-named-secrets": ("pull_request", {"browsers/Real browsers",
+                                            "browsers/Visual snapshots"}, frozenset()),
 }
 
 

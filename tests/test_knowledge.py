@@ -24,8 +24,10 @@ SCOPES = {
 }
 LEVELS = {"read", "write"}
 ENTRY_KEYS = {"permissions", "token_input", "token_env", "when", "keeps", "script_input",
-              "ghcr_login", "source", "note"}
-CONDITION_KINDS = ("equals", "set", "unset")
+              "ghcr_login", "versions", "source", "note", "alternatives"}
+VERSION_KEYS = {"range", "permissions", "token_input", "token_env", "when", "source", "note"}
+CONDITION_KINDS = ("equals", "not_equals", "set", "unset")
+RANGE = re.compile(r"^(?:<=|>=|<|>|=)?[0-9]+(?: (?:<=|>=|<|>|=)?[0-9]+)*$")
 KEY = re.compile(r"^[a-z0-9_.-]+/[a-z0-9_.-]+(/[a-z0-9_.@-]+)*$")
 SOURCE = re.compile(r"^https://github\.com/[^/\s]+/[^/\s]+/(blob|tree)/\S+$")
 INPUT = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -75,9 +77,9 @@ def condition_errors(cond: object) -> list[str]:
         errors.append(f"condition needs an input name, got {cond.get('input')!r}")
     kinds = [k for k in CONDITION_KINDS if k in cond]
     if len(kinds) != 1:
-        errors.append(f"condition needs exactly one of equals/set/unset, got {kinds}")
-    elif kinds[0] == "equals" and not isinstance(cond["equals"], str):
-        errors.append(f"equals must be a string (quote it), got {cond['equals']!r}")
+        errors.append(f"condition needs exactly one of {CONDITION_KINDS}, got {kinds}")
+    elif kinds[0] in ("equals", "not_equals") and not isinstance(cond[kinds[0]], str):
+        errors.append(f"{kinds[0]} must be a string (quote it), got {cond[kinds[0]]!r}")
     elif kinds[0] in ("set", "unset") and cond[kinds[0]] is not True:
         errors.append(f"{kinds[0]} must be `true`")
     if not cond.get("permissions"):
@@ -109,6 +111,11 @@ def entry_errors(key: object, entry: object) -> list[str]:
     keeps = entry.get("keeps", [])
     if not isinstance(keeps, list) or not all(k in SCOPES for k in keeps):
         errors.append(f"keeps must be a list of scopes, got {keeps!r}")
+    alternatives = entry.get("alternatives", {})
+    if not isinstance(alternatives, dict) or not all(
+            scope in SCOPES and isinstance(others, list) and others and set(others) <= SCOPES
+            for scope, others in alternatives.items()):
+        errors.append(f"alternatives must map scopes to lists of scopes, got {alternatives!r}")
     if "note" in entry and not (isinstance(entry["note"], str) and entry["note"].strip()):
         errors.append("note must be a non-empty string")
     if "when" in entry:
@@ -117,6 +124,28 @@ def entry_errors(key: object, entry: object) -> list[str]:
         else:
             for i, cond in enumerate(entry["when"]):
                 errors += [f"when[{i}]: {e}" for e in condition_errors(cond)]
+    for i, version in enumerate(entry.get("versions", [])):
+        errors += [f"versions[{i}]: {e}" for e in version_errors(version)]
+    return errors
+
+
+def version_errors(version: object) -> list[str]:
+    """An override for some majors: a range, a source, and the fields it replaces."""
+    if not isinstance(version, dict):
+        return [f"a version override must be a mapping, got {version!r}"]
+    errors = []
+    if set(version) - VERSION_KEYS:
+        errors.append(f"unknown keys {sorted(set(version) - VERSION_KEYS)}")
+    if not isinstance(version.get("range"), str) or not RANGE.match(version["range"]):
+        errors.append(f"range must be like '<7' or '>=4 <6', got {version.get('range')!r}")
+    if not isinstance(version.get("source"), str) or not SOURCE.match(version["source"]):
+        errors.append(f"source must be a github.com blob/tree URL, got {version.get('source')!r}")
+    if "permissions" in version:
+        errors += permission_errors(version["permissions"])
+    if "token_input" in version and "token_env" in version:
+        errors.append("token_input and token_env are exclusive")
+    for i, cond in enumerate(version.get("when", [])):
+        errors += [f"when[{i}]: {e}" for e in condition_errors(cond)]
     return errors
 
 
@@ -167,7 +196,14 @@ def test_notable_facts() -> None:
     assert k["peter-evans/create-pull-request"]["permissions"] == {
         "contents": "write", "pull-requests": "write",
     }
-    assert k["actions/stale"]["permissions"] == {"issues": "write", "pull-requests": "write"}
+    # v9 on: the state lives in the Actions cache (actions: write); before v9 it did not
+    assert k["actions/stale"]["permissions"] == {"actions": "write", "pull-requests": "write"}
+    # issues: write unless both issue inputs are -1 (a PR-only stale run)
+    assert {c["input"] for c in k["actions/stale"]["when"]
+            if c["permissions"] == {"issues": "write"}} == {
+        "days-before-issue-stale", "days-before-issue-close"}
+    assert k["actions/stale"]["versions"][0]["range"] == "<9"
+    assert "actions" not in k["actions/stale"]["versions"][0]["permissions"]
     assert k["goreleaser/goreleaser-action"]["token_env"] == "GITHUB_TOKEN"
     # OIDC only for the Claude app's token, i.e. when no github_token is given
     assert "id-token" not in k["anthropics/claude-code-action"]["permissions"]
@@ -226,7 +262,8 @@ def test_run_command_prefilter_agrees_with_the_rules() -> None:
              "git pull", "docker push docker.io/x", "npm publish", "make all"]
     for line in lines:
         assert kb.may_match_command(line) is bool(kb.any_command.search(line)), line
-    assert sum(kb.may_match_command(line) for line in lines) == 9  # git pull is a fetch
+    # git pull is a fetch; npm publish is a publishing command of registries.yml
+    assert sum(kb.may_match_command(line) for line in lines) == 10
     # a whole script: a command at the start of a later line is found too
     assert kb.may_match_command("npm ci\ngoreleaser release --clean")
     assert not kb.may_match_command("gh release download --repo goreleaser/goreleaser")
@@ -264,7 +301,8 @@ def test_knowledge_file_matches_its_schema(name: str) -> None:
 def test_every_schema_has_its_data_file() -> None:
     schemas = sorted(p.name for p in (ROOT / "transforms" / "data" / "schema").iterdir())
     assert schemas == [n.rsplit(".", 1)[0] + ".schema.json" for n in data_files()]
-    assert len(schemas) == 9
+    assert {"actions.schema.json", "registries.schema.json", "token_notes.schema.json"} <= set(
+        schemas)  # the list is not empty: data_files() found the shipped files
 
 
 def test_the_json_schema_rejects_what_entry_errors_rejects() -> None:
@@ -290,8 +328,16 @@ def test_the_json_schema_rejects_what_entry_errors_rejects() -> None:
         ("a/b", {**good, "token_input": "t", "token_env": "T"}),
         ("a/b", {**good, "keeps": ["workflows"]}),
         ("a/b", {**good, "note": " "}),
+        ("a/b", {**good, "when": [{"input": "x", "not_equals": True, "permissions": issues}]}),
+        ("a/b", {**good, "versions": [{"range": "v7", "source": good["source"]}]}),
+        ("a/b", {**good, "versions": [{"range": "<7"}]}),
+        ("a/b", {**good, "versions": [{"range": "<7", "source": good["source"], "x": 1}]}),
     ]
     assert validator.is_valid({"a/b": good})
+    override = {"range": ">=4 <6", "token_env": "T", "source": good["source"],
+                "when": [{"input": "x", "not_equals": "true", "permissions": issues}]}
+    versioned = {**good, "versions": [override]}
+    assert validator.is_valid({"a/b": versioned}) and entry_errors("a/b", versioned) == []
     for key, entry in bad:
         assert entry_errors(key, entry), (key, entry)
         assert not validator.is_valid({key: entry}), (key, entry)

@@ -18,3 +18,4 @@ def register(cls: type[Transform]) -> type[Transform]:
 from gha_fix.transforms import secrets  # noqa: E402, F401, I001  (each module registers itself)
 from gha_fix.transforms import fork_guard  # noqa: E402, F401
 from gha_fix.transforms import permissions  # noqa: E402, F401
+from gha_fix.transforms import token_notes  # noqa: E402, F401  (notes only)

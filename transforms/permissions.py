@@ -31,6 +31,7 @@ Options (`permissions:` in .github/gha-fix.yml): `comments: false` drops the "wh
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -52,6 +53,7 @@ from gha_fix.transforms.analysis import (
 )
 from gha_fix.transforms.knowledge_files import options_schema
 from gha_fix.transforms.lib.workflow import trigger_events
+from gha_fix.transforms.moved_comments import MovedComments
 
 TOP_BEFORE = ("env", "defaults", "concurrency", "jobs")
 JOB_AFTER = ("runs-on",)
@@ -89,8 +91,13 @@ RESTRICTED = {"contents": "read", "packages": "read"}
 
 LENT_REASONS = {
     "contents": "kept: a program here may push with the checkout's persisted token",
-    "packages": "kept: a program here may push with the ghcr.io login",
+    "packages": "kept: a program here may publish with the registry login",
 }
+
+
+# reasons from a script's commands: what they need can be declared in the config
+_SCRIPT_REASON = re.compile(r"command gha-fix cannot analyse|runs after actions/checkout kept|"
+                            r"is not in the repository|no script |no rule for |no recipe ")
 
 
 def kept_by_actions(job: dict, knowledge: Knowledge) -> Iterable[tuple[str, str]]:
@@ -151,6 +158,7 @@ class Permissions(Transform):
 
         new_top: dict[str, str] | None = top_grant
         top_fix: Fix | None = None
+        moved = MovedComments()
         if not unknown or pinned:
             reads = any("contents" in analysis[j].scopes() for j in analysis)
             wanted = {"contents": "read"} if reads else {}
@@ -158,7 +166,9 @@ class Permissions(Transform):
             keep = top_grant is not None and all(v == "read" for v in top_grant.values())
             if not keep and top_grant != wanted:
                 new_top = wanted
-                top_fix = self.top_fix(top, wanted, pinned, analysis, source)
+                # what the user wrote about the scopes that move into job blocks goes along
+                moved = MovedComments.of(doc, top, wanted)
+                top_fix = self.top_fix(top, wanted, pinned, analysis, source, moved)
         job_fixes: list[Fix | Note] = []
         for job_id, needs in analysis.items():
             job = jobs[job_id]
@@ -172,12 +182,13 @@ class Permissions(Transform):
                     job_fixes.append(fix)
                 continue
             needs = self.with_kept(doc, job_id, job, needs, top, repo_knowledge(repo))
-            fix = self.job_fix(job_id, job, needs, new_top, previous_grant(top))
+            fix = self.job_fix(job_id, job, needs, new_top, previous_grant(top), moved)
             if fix is not None:
                 job_fixes.append(fix)
         if top_fix is not None:  # restricting the top relies on the inheriting jobs' blocks
             relied = tuple(f.key for f in job_fixes if isinstance(f, Fix)
                            and f.path[1] in inheriting)
+            top_fix, job_fixes = moved.place_above(top_fix, job_fixes)
             yield dataclasses.replace(top_fix, requires=relied)
         yield from job_fixes
 
@@ -186,7 +197,7 @@ class Permissions(Transform):
         """`needs` plus the grants a safe fix must not take away although no step is seen to
         use them: `id-token: write` in a job that runs programs gha-fix cannot see into (any
         of them may request an OIDC token), contents/packages: write where such a program runs
-        after a checkout kept its token or a ghcr.io login (it may push), what the knowledge
+        after a checkout kept its token or a registry login (it may push), what the knowledge
         base says an action's grant `keeps`, and scopes whose line in the job's own block
         carries a comment saying why they are there."""
         own = job.get("permissions")
@@ -198,8 +209,14 @@ class Permissions(Transform):
         for action, scope in kept_by_actions(job, knowledge):
             if scope in previous and scope not in scopes:
                 kept.append(Need(scope, previous[scope], f"kept: {action} may use it"))
+        # with no block anywhere the job runs on the repository's default, read-write on
+        # many repositories: what it lent is kept unless the config says the default is
+        # the restricted one
+        on_default = own is None and top is None
+        permissive = on_default and self.options.get("repository_default") != "restricted"
         for scope in sorted(needs.lent):
-            if previous.get(scope) == "write" and scopes.get(scope) != "write":
+            had = previous.get(scope) == "write" or permissive
+            if had and scopes.get(scope) != "write":
                 kept.append(Need(scope, "write", LENT_REASONS[scope]))
         for scope, level in (granted(own) or {}).items():
             key = doc.key_node(("jobs", job_id, "permissions", scope))
@@ -213,8 +230,10 @@ class Permissions(Transform):
                         needs.unknown_actions, needs.lent)
 
     # fixes -----------------------------------------------------------------------------
-    def value(self, block: dict[str, str], needs: JobNeeds | None) -> dict[str, Any]:
-        """A block to write, write scopes commented with the reason (unless turned off)."""
+    def value(self, block: dict[str, str], needs: JobNeeds | None,
+              moved: MovedComments | None = None) -> dict[str, Any]:
+        """A block to write, write scopes commented with the reason (unless turned off), and
+        the comments of scopes that move here from the top level (`moved`)."""
         out: dict[str, Any] = {}
         for scope, level in block.items():
             reason = needs.reason_for(scope, level) if needs is not None else ""
@@ -222,12 +241,14 @@ class Permissions(Transform):
                 out[scope] = Commented(level, reason)
             else:
                 out[scope] = level
-        return out
+        return moved.carry(out) if moved is not None else out
 
     def top_fix(self, top: Any, wanted: dict[str, str], pinned: list[str],
-                analysis: dict[str, JobNeeds], source: Any) -> Fix:
+                analysis: dict[str, JobNeeds], source: Any,
+                moved: MovedComments | None = None) -> Fix:
         # one fix: the unknown jobs get their copy in the same edit that restricts the top
-        ops: list[Any] = [self.pin(job_id, source, analysis[job_id]) for job_id in pinned]
+        ops: list[Any] = [self.pin(job_id, source, analysis[job_id], moved)
+                          for job_id in pinned]
         if top is None:
             ops.append(SetKey((), "permissions", wanted, before=TOP_BEFORE))
             message = f"add a read-only top-level permissions block ({describe(wanted)})"
@@ -242,8 +263,10 @@ class Permissions(Transform):
         path: YamlPath = ("permissions",) if top is not None else ()
         return Fix(self.id, path, message, tuple(ops), details={"pinned": list(pinned)})
 
-    def pin(self, job_id: str, top: Any, needs: JobNeeds) -> SetKey:
-        """The job's own copy of the top-level block, plus what its known steps are missing."""
+    def pin(self, job_id: str, top: Any, needs: JobNeeds,
+            moved: MovedComments | None = None) -> SetKey:
+        """The job's own copy of the top-level block, plus what its known steps are missing
+        (with the comments of the top-level scopes it copies: `moved`)."""
         if isinstance(top, str):
             value: Any = top
         else:
@@ -252,10 +275,13 @@ class Permissions(Transform):
                        if LEVELS.get(grant.get(s, "none"), 0) < LEVELS[lvl]}
             value = {**{str(k): v for k, v in top.items()},
                      **self.value(missing, needs)}
+            if moved is not None:
+                value = moved.carry(value)
         return SetKey(("jobs", job_id), "permissions", value, after=JOB_AFTER, before=JOB_BEFORE)
 
     def job_fix(self, job_id: str, job: dict, needs: JobNeeds,
-                inherited: dict[str, str] | None, top_grant: dict[str, str]) -> Fix | None:
+                inherited: dict[str, str] | None, top_grant: dict[str, str],
+                moved: MovedComments | None = None) -> Fix | None:
         """`inherited`: the top level after the fix; `top_grant`: before it, whose choice
         between alternatives (pull-requests: write for an issue endpoint on a PR) stays."""
         scopes = needs.scopes(granted(job.get("permissions")) or top_grant or inherited)
@@ -265,7 +291,7 @@ class Permissions(Transform):
             if inherited is not None and covers(inherited, scopes) and (
                     not any(lvl == "write" for lvl in inherited.values())):
                 return None
-            op: Any = SetKey(path, "permissions", self.value(wanted, needs),
+            op: Any = SetKey(path, "permissions", self.value(wanted, needs, moved),
                              after=JOB_AFTER, before=JOB_BEFORE)
             return Fix(self.id, path, f"job {job_id}: add permissions ({describe(wanted)})",
                        (op,), details={"permissions": wanted}, key=f"job {job_id}")
@@ -294,7 +320,11 @@ class Permissions(Transform):
         if not missing:
             return None
         path = ("jobs", job_id, "permissions")
-        ops = tuple(SetKey(path, s, self.value({s: lvl}, needs)[s]) for s, lvl in missing.items())
+        if not current:  # `permissions: {}`: the whole (empty) value is replaced
+            ops: tuple[Any, ...] = (ReplaceValue(path, self.value(missing, needs)),)
+        else:
+            ops = tuple(SetKey(path, s, self.value({s: lvl}, needs)[s])
+                        for s, lvl in missing.items())
         return Fix(self.id, ("jobs", job_id),
                    f"job {job_id}: add missing scopes ({describe(missing)})", ops,
                    details={"permissions": missing})
@@ -304,7 +334,7 @@ class Permissions(Transform):
         (`added`: the fix adding the scopes its known steps need, which removes nothing)."""
         reason = needs.reasons()[0]
         hint = " (add it to .github/gha-fix.yml)" if needs.unknown_actions else ""
-        if not hint and "command gha-fix cannot analyse" in reason:
+        if not hint and _SCRIPT_REASON.search(reason):
             hint = " (say what it needs under permissions: commands: in .github/gha-fix.yml)"
         more = len(needs.reasons()) - 1
         extra = f" and {more} more" if more > 0 else ""

@@ -11,6 +11,7 @@ from gha_fix.codemod.document import Document, DocumentError
 from gha_fix.transforms.analysis.needs import InputCondition, JobNeeds, StepNeeds, needs_from
 from gha_fix.transforms.analysis.scripts import MAX_DEPTH
 from gha_fix.transforms.analysis.tokens import GITHUB, Scope, only_github_token
+from gha_fix.transforms.analysis.versions import variants
 from gha_fix.transforms.lib.workflow import env_values
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ def condition_holds(condition: dict[str, Any], with_: dict[str, Any]) -> bool | 
     text = "" if value is None else str(value).lower()
     if "equals" in condition:
         return text == str(condition["equals"]).lower()
+    if "not_equals" in condition:  # unset counts as not equal (a default is not the value)
+        return text != str(condition["not_equals"]).lower()
     if condition.get("set"):
         return text != ""
     if condition.get("unset"):
@@ -72,6 +75,16 @@ class ActionReader:
         if entry is None:
             self.from_metadata(uses, with_, scope, result, depth)
             return
+        for variant in variants(entry, uses):  # one, or every one for an unknown version
+            self.known_action(key, variant, with_, scope, result)
+        script = with_.get(entry.get("script_input", ""))
+        if isinstance(script, str):  # retry actions: the input is a script run in the step
+            self.analyser.scripts.run_script(script, scope, result, depth)
+
+    def known_action(self, key: str, entry: dict[str, Any], with_: dict, scope: Scope,
+                     result: StepNeeds) -> None:
+        """What an action of the knowledge base needs, its `entry` as it holds for the
+        version the step uses (versions.py), given the step's inputs."""
         token: str | None = GITHUB  # no token input: the action's needs always apply
         if entry.get("token_input"):
             given = with_.get(entry["token_input"])
@@ -89,10 +102,10 @@ class ActionReader:
                 needs += needs_from(condition.get("permissions"), key, when)
         if token != GITHUB:  # a PAT or App token: only OIDC still comes from the job
             needs = [n for n in needs if n.scope == "id-token"]
-        result.needs += needs
-        script = with_.get(entry.get("script_input", ""))
-        if isinstance(script, str):  # retry actions: the input is a script run in the step
-            self.analyser.scripts.run_script(script, scope, result, depth)
+        alternatives = entry.get("alternatives") or {}
+        needs = [dataclasses.replace(n, alternatives=tuple(alternatives[n.scope]))
+                 if n.scope in alternatives else n for n in needs]
+        result.needs += [n for n in needs if n not in result.needs]
 
     def from_metadata(
         self, uses: str, with_: dict, scope: Scope, result: StepNeeds, depth: int

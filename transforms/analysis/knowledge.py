@@ -18,10 +18,14 @@ class Knowledge:
     actions: dict[str, dict[str, Any]]  # actions.yml (+ the repo's `permissions: actions:`)
     gh: dict[str, Any]  # gh_commands.yml: `release create` -> scopes
     rest: dict[str, Any]  # rest_endpoints.yml: REST paths and octokit methods -> scopes
-    run_commands: list[dict[str, Any]]  # run_commands.yml, each rule with its compiled `regex`
+    # run_commands.yml and the registries' logins and publishing commands (registries.py),
+    # each rule with its compiled `regex`
+    run_commands: list[dict[str, Any]]
     inert: dict[str, frozenset[str]] = field(default_factory=dict)  # shell_inert.yml
     # the repo's own `permissions: commands:` (`make release: {contents: write}`, `make: {}`)
     commands: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # registries.yml: the registries of GitHub Packages, their logins and publishing commands
+    registries: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def any_command(self) -> re.Pattern[str]:
@@ -35,13 +39,20 @@ class Knowledge:
         """Text one of the rules needs (`push`, `goreleaser`; a rule's `literals:` when its
         fixed text is one of several words): a script with none is skipped without a regex;
         None when some rule needs no fixed text."""
-        literals: list[str] = []
-        for rule in self.run_commands:
-            found = rule.get("literals") or [required_literal(rule["pattern"])]
-            if not all(found):
-                return None
-            literals += found
-        return tuple(literals)
+        from gha_fix.transforms.knowledge_files import derived
+
+        if self.run_commands is builtin_knowledge().run_commands:  # worked out once, cached
+            from gha_fix.transforms.analysis.registries import rules
+
+            # in the order of `run_commands`: run_commands.yml's rules, then the registries'
+            per_rule = [*derived("run_commands.yml", "literals", rule_literals),
+                        *derived("registries.yml", "literals",
+                                 lambda data: rule_literals(rules(data)))]
+        else:
+            per_rule = rule_literals(self.run_commands)
+        if not all(all(found) for found in per_rule):
+            return None
+        return tuple(literal for found in per_rule for literal in found)
 
     def may_match_command(self, text: str) -> bool:
         literals = self.command_literals
@@ -50,19 +61,29 @@ class Knowledge:
         return self.any_command.search(text) is not None
 
 
+def rule_literals(rules: list[dict[str, Any]]) -> list[list[str]]:
+    """Per rule, the texts one of which every match holds (its `literals:`, else the fixed
+    text of its pattern; [''] when it has none)."""
+    return [list(rule.get("literals") or [required_literal(rule["pattern"])]) for rule in rules]
+
+
 @lru_cache(maxsize=1)
 def builtin_knowledge() -> Knowledge:
+    from gha_fix.transforms.analysis.registries import compiled
     from gha_fix.transforms.knowledge_files import load
 
+    registries = load("registries.yml")
     return Knowledge(
         actions={k.lower(): v for k, v in load("actions.yml").items()},
         gh=load("gh_commands.yml")["commands"],
         rest=load("rest_endpoints.yml"),
         run_commands=[
-            {**rule, "regex": re.compile(rule["pattern"], re.MULTILINE)}
-            for rule in load("run_commands.yml")
+            *({**rule, "regex": re.compile(rule["pattern"], re.MULTILINE)}
+              for rule in load("run_commands.yml")),
+            *compiled(registries),
         ],
         inert={k: frozenset(v) for k, v in load("shell_inert.yml").items()},
+        registries=registries,
     )
 
 
@@ -79,7 +100,8 @@ def knowledge_for(config: dict[str, Any]) -> Knowledge:
         return base
     actions = {**base.actions, **{k.lower(): v for k, v in extra.items() if isinstance(v, dict)}}
     declared = {str(k).strip(): v or {} for k, v in commands.items() if isinstance(v, dict | None)}
-    return Knowledge(actions, base.gh, base.rest, base.run_commands, base.inert, declared)
+    return Knowledge(actions, base.gh, base.rest, base.run_commands, base.inert, declared,
+                     base.registries)
 
 
 def repo_knowledge(repo: RepoContext) -> Knowledge:

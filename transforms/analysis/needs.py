@@ -14,29 +14,31 @@ SCOPES = frozenset({
     "discussions", "id-token", "issues", "models", "packages", "pages", "pull-requests",
     "repository-projects", "security-events", "statuses",
 })
-ConditionKind = Literal["set", "unset", "equals"]
+ConditionKind = Literal["set", "unset", "equals", "not_equals"]
 
 
 @dataclass(frozen=True)
 class InputCondition:
     """The input a need depends on (a knowledge entry's `when:`), when the step's value for it
-    is an expression decided at run time: the need holds if the input is set, is not set, or
-    equals `value`."""
+    is an expression decided at run time: the need holds if the input is set, is not set,
+    equals `value` or does not."""
 
     input: str
     kind: ConditionKind
-    value: str = ""  # for `equals`
+    value: str = ""  # for `equals` and `not_equals`
 
     @classmethod
     def of(cls, condition: dict[str, Any]) -> InputCondition:
         name = str(condition.get("input", ""))
-        if "equals" in condition:
-            return cls(name, "equals", str(condition["equals"]))
+        for kind in ("equals", "not_equals"):
+            if kind in condition:
+                return cls(name, kind, str(condition[kind]))  # type: ignore[arg-type]
         return cls(name, "unset" if condition.get("unset") else "set")
 
     def describe(self) -> str:
         """`when its token input is set` (English, for the comments written into workflows)."""
-        state = {"set": "is set", "unset": "is not set", "equals": f"is {self.value}"}[self.kind]
+        state = {"set": "is set", "unset": "is not set", "equals": f"is {self.value}",
+                 "not_equals": f"is not {self.value}"}[self.kind]
         return f"when its {self.input} input {state}"
 
 
@@ -109,7 +111,7 @@ class JobNeeds:
     unknown_actions: list[str] = field(default_factory=list)
     # scopes whose credentials an earlier step left for a command gha-fix cannot see into:
     # contents (a checkout's persisted token: `make release` may git push), packages (a
-    # ghcr.io login: a Makefile may push an image)
+    # registry login, registries.yml: a Makefile may push an image)
     lent: set[str] = field(default_factory=set)
 
     @property

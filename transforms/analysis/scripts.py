@@ -6,11 +6,16 @@ GITHUB_TOKEN; a command that may do anything with it leaves the step unknown."""
 
 from __future__ import annotations
 
+import posixpath
 import re
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from gha_fix.codemod.document import DocumentError
+from gha_fix.transforms.analysis.build_files import only_runs_recipes
+from gha_fix.transforms.analysis.makefiles import generated_here
 from gha_fix.transforms.analysis.needs import StepNeeds, needs_from
+from gha_fix.transforms.analysis.registries import registry_applies
 from gha_fix.transforms.analysis.rest import (
     API_URL,
     OCTOKIT,
@@ -21,7 +26,7 @@ from gha_fix.transforms.analysis.rest import (
     rest_needs,
 )
 from gha_fix.transforms.analysis.tokens import GITHUB, Scope
-from gha_fix.transforms.lib.shell import command_words, first_command_words, script_lines
+from gha_fix.transforms.lib.shell import command_tokens, first_command_words, script_lines
 
 if TYPE_CHECKING:
     from gha_fix.codemod.repo import RepoContext
@@ -30,6 +35,110 @@ if TYPE_CHECKING:
 MAX_DEPTH = 5  # composite actions / reusable workflows / scripts nested deeper are unknown
 _GH = re.compile(r"(?:^|(?<=[\s;&|(`]))gh\s+(?=[a-z])")
 _AUTH = re.compile(r"authorization|-u\s|--user\b|\btoken\b", re.IGNORECASE)
+_VERSION_FLAGS = frozenset({"--version", "-V", "-v", "version", "--help", "-h", "-VV"})
+_RUNNER_VALUE_FLAGS = frozenset({"-p", "--package", "--from", "--with", "-s", "--server-args",
+                                 "-n", "--server-num", "-e", "--error-file", "--python",
+                                 "--spec", "--cwd", "--dir", "-C", "--filter", "-F"})
+_FUNCTION = re.compile(r"^\s*(?:function\s+([\w.:-]+)|([A-Za-z_][\w.:-]*)\s*\(\s*\))",
+                       re.MULTILINE)
+_DRIVE = re.compile(r"^[A-Za-z]:[/\\]")  # C:/tools/x.exe
+_GIT_VALUE_OPTIONS = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace",
+                                "--exec-path", "--config-env"})
+_VERSIONED = re.compile(r"-\d+(?:\.\d+)*$")  # clang-18, gcc-12
+_WORKSPACE = re.compile(r"^(?:\$\{\{github\.workspace\}\}|\$\{?GITHUB_WORKSPACE\}?)/?")
+Catalogue = dict[str, list[frozenset[str] | None]]  # program -> its subcommands (None: any)
+
+
+@cache
+def programs() -> tuple[Catalogue, Catalogue]:
+    """programs.yml: (runners, programs known not to use the persisted git credentials)."""
+    from gha_fix.transforms.knowledge_files import load
+
+    def table(entries: list[dict[str, Any]]) -> Catalogue:
+        out: Catalogue = {}
+        for entry in entries:
+            subs = entry.get("subcommands")
+            for name in entry["programs"]:
+                out.setdefault(name, []).append(None if subs is None else frozenset(subs))
+        return out
+
+    data = load("programs.yml")
+    return table(data["runners"]), table(data["no_credentials"])
+
+
+def program_name(word: str) -> str:
+    """A program as the catalogue names it: an installed package binary by its name."""
+    for folder in ("node_modules/.bin/", "vendor/bin/", "venv/bin/", "env/bin/",
+                   ".cargo/bin/", "go/bin/"):
+        if folder in word:
+            return word.rsplit("/", 1)[-1]
+    return word
+
+
+def first_argument(tokens: list[str]) -> str:
+    """The first word after the program that is not an option (nor a `+toolchain` of cargo
+    and rustup)."""
+    skip = False
+    for token in tokens[1:]:
+        if skip:
+            skip = False
+        elif tokens[0] == "git" and token in _GIT_VALUE_OPTIONS:
+            skip = True  # git -C dir status: status
+        elif token and not token.startswith(("-", "+")):
+            return token
+    return ""
+
+
+def powershell_expression(tokens: list[str]) -> bool:
+    """Whether a PowerShell command's words are an expression (`$v = 1`, `$LastExitCode -ne
+    0`, `$svc.Status`, `[int]$x`), not a program run through a variable (`& $tool push`)."""
+    first = tokens[0]
+    if first.startswith(("(", "[")):
+        return True
+    if not first.startswith("$"):
+        return False
+    rest = tokens[1] if len(tokens) > 1 else ""
+    return (len(tokens) == 1 or "." in first or "[" in first or first.endswith(("++", "--"))
+            or rest in ("=", "+=", "-=", "*=", "/=", "++", "--")
+            or re.fullmatch(r"-[a-z]+", rest) is not None)
+
+
+def in_catalogue(catalogue: Catalogue, tokens: list[str]) -> bool:
+    """Whether `tokens` (a command) is one of the catalogue's programs with a subcommand it
+    lists; the program alone with only --version/--help is too."""
+    name = program_name(tokens[0]) if tokens else ""
+    entries = catalogue.get(name) or catalogue.get(_VERSIONED.sub("", name))
+    if not entries:
+        return False
+    sub = first_argument(tokens)
+    alone = not sub and all(t in _VERSION_FLAGS for t in tokens[1:])
+    return any(subs is None or sub in subs or alone or (not sub and "" in subs)
+               for subs in entries)
+
+
+def through_runners(tokens: list[str]) -> list[str]:
+    """The command a runner runs (`poetry run pytest -x` is `pytest -x`, `npx eslint@9 .` is
+    `eslint .`), through several of them; the command itself when it is none."""
+    runners = programs()[0]
+    for _ in range(4):
+        entries = runners.get(program_name(tokens[0])) if tokens else None
+        if not entries:
+            break
+        rest = tokens[1:]
+        subs = [s for s in entries if s is not None]
+        if subs:  # `poetry run X`: the subcommand first
+            sub = first_argument(tokens)
+            if not any(sub in s for s in subs):
+                break
+            rest = rest[rest.index(sub) + 1:]
+        index = 0
+        while index < len(rest) and rest[index].startswith("-"):
+            index += 2 if rest[index] in _RUNNER_VALUE_FLAGS else 1
+        if index >= len(rest):
+            break
+        command = re.sub(r"(?<=.)@[^/]*$", "", rest[index])  # npx eslint@9: eslint
+        tokens = [command, *rest[index + 1:]]
+    return tokens
 
 
 class ScriptReader:
@@ -40,9 +149,30 @@ class ScriptReader:
         self.repo = repo
         self.kb = knowledge
         self.stack = stack
+        # the folder the step's script runs in, relative to the root (None: decided at run
+        # time); the analyser sets it for each step (working-directory)
+        self.cwd: str | None = ""
+        # shell functions the scripts read define (their bodies are read where they stand)
+        self.functions: set[str] = set()
+        self.shell = "bash"  # the step's shell: in pwsh, `$x...` starts an expression
+        self.reachable = False  # the script being read names the token (or its caller did)
 
-    def run_script(self, script: str, scope: Scope, result: StepNeeds, depth: int = 0) -> None:
-        """Add what `script` (a `run:`, or a script the step runs) needs to `result`."""
+    def run_script(self, script: str, scope: Scope, result: StepNeeds, depth: int = 0,
+                   cwd: str | None = None) -> None:
+        """Add what `script` (a `run:`, or a script the step runs) needs to `result`; `cwd`:
+        the folder it runs in (default: the step's working-directory, `self.cwd`)."""
+        outer = self.reachable
+        self.reachable = outer or scope.names_token(script)
+        try:
+            self.read_script(script, scope, result, depth, cwd)
+        finally:
+            self.reachable = outer
+
+    def read_script(self, script: str, scope: Scope, result: StepNeeds, depth: int,
+                    cwd: str | None) -> None:
+        """`run_script`'s work."""
+        if self.shell.split()[:1] in (["pwsh"], ["powershell"]):
+            script = re.sub(r"`\r?\n", " ", script)  # PowerShell's line continuation
         lines = script_lines(script)
         token_vars = scope.token_in_env()
         script_has_token = scope.names_token(script)
@@ -76,23 +206,47 @@ class ScriptReader:
                     or (mode == "env" and bool(token_vars or script_has_token))
                     or (mode == "checkout" and (scope.checkout_token or script_has_token))
                     or (mode == "ghcr" and scope.ghcr_login)
+                    or (mode == "registry" and registry_applies(
+                        rule, scope, text, bool(token_vars or script_has_token), self.kb))
                 )
                 if applies:
                     result.needs += needs_from(rule["permissions"], rule["reason"])
-        others = []  # commands that may do anything with the token
-        for words in command_words(lines, self.kb.inert.get("wrappers", frozenset())):
+        others: list[tuple[str, str]] = []  # commands that may do anything with the token
+        cwd = self.cwd if cwd is None else cwd
+        pwsh = self.shell.split()[0] in ("pwsh", "powershell") if self.shell.strip() else False
+        if "(" in text or "function" in text:
+            self.functions.update(a or b for a, b in _FUNCTION.findall(text))
+        wrappers = self.kb.inert.get("wrappers", frozenset())
+        for raw in command_tokens(lines, wrappers):
+            tokens = through_runners(raw)
+            if not tokens or not tokens[0] or tokens[0].startswith("#"):
+                continue
+            words = (tokens[0], first_argument(tokens))
+            if words[0] == "cd":
+                cwd = self.moved(cwd, tokens)
             declared = self.declared(words)
             if declared is not None:
                 result.needs += needs_from(declared[1], f"{declared[0]} (.github/gha-fix.yml)")
+                continue
+            followed = self.build_files(tokens, cwd, scope, result, depth)
+            if followed and only_runs_recipes(tokens):
+                continue  # make, npm run X: what they run was read in its turn
             # a repo script first: `source x.sh` is inert only when x.sh is not the repo's
-            elif self.shell_script(words, scope, result, depth):
+            if not followed and self.shell_script(tokens, cwd, scope, result, depth):
                 continue  # a script of the repo, read and analysed in its turn
-            elif not self.inert(words):
-                # goreleaser, npx semantic-release: understood, but may still ask for an
-                # OIDC token (keyless signing), so they keep the step opaque
-                result.opaque = True
-                if words[0] not in understood and words[1] not in understood:
-                    others.append(words)
+            if self.inert(words) or words[0] in self.functions or (
+                    pwsh and powershell_expression(tokens)):
+                continue  # a function read where it is defined; a PowerShell expression
+            # goreleaser, npx semantic-release: understood, but may still ask for an
+            # OIDC token (keyless signing), so they keep the step opaque
+            result.opaque = True
+            if not understood & {*words, raw[0]}:
+                others.append(words)
+            if scope.checkout_token and not followed and not self.leaves_credentials(tokens):
+                what = " ".join(words).strip()
+                result.unknown.append(
+                    f"{what} runs after actions/checkout kept the GITHUB_TOKEN in .git/config: "
+                    "gha-fix does not know whether it pushes with it")
         # a command gha-fix understands beside it does not tell what this one does with the
         # token (`gh release create ... && ./notify`): the step stays unknown
         if (token_vars or script_has_token) and others:
@@ -101,6 +255,69 @@ class ScriptReader:
                 f"the GITHUB_TOKEN is passed to a command gha-fix cannot analyse ({what})"
             )
 
+    def unreadable(self, why: str, scope: Scope, result: StepNeeds) -> None:
+        """A script or recipe gha-fix cannot read: unknown where a token reaches it (the
+        checkout's persisted credentials, the step's environment or the text that runs it);
+        elsewhere it may still request an OIDC token (opaque)."""
+        result.opaque = True
+        if self.reachable or scope.checkout_token or scope.token_in_env():
+            result.unknown.append(why)
+
+    def leaves_credentials(self, tokens: list[str]) -> bool:
+        """Whether a command is known with the checkout's persisted credentials: a rule of
+        run_commands.yml (git push, mkdocs gh-deploy: what it needs is counted) or a program
+        of programs.yml that does not use them."""
+        text = " ".join(tokens)
+        # the rule matches the command itself, not words of its arguments; a registry's
+        # publish rule (`gradle publish*`) says what the token in its environment is for, not
+        # what the task's code does with .git/config
+        if self.kb.may_match_command(text) and any(
+                rule["regex"].match(text) for rule in self.kb.run_commands
+                if rule.get("token") != "registry"):
+            return True
+        return in_catalogue(programs()[1], tokens)
+
+    @staticmethod
+    def moved(cwd: str | None, tokens: list[str]) -> str | None:
+        """The folder after `cd DIR` (None: decided at run time)."""
+        target = first_argument(tokens)
+        if cwd is None or not target or target == "-" or target.startswith("~"):
+            return None
+        if _WORKSPACE.match(target):  # cd $GITHUB_WORKSPACE/x: from the root
+            target, cwd = _WORKSPACE.sub("", target), ""
+        if not target:
+            return ""
+        if "$" in target or target.startswith("/") or _DRIVE.match(target):
+            return None
+        joined = posixpath.normpath(posixpath.join(cwd or ".", target))
+        return None if joined.startswith("..") else ("" if joined == "." else joined)
+
+    def build_files(self, tokens: list[str], cwd: str | None, scope: Scope,
+                    result: StepNeeds, depth: int) -> bool:
+        """Follow `npm run X`, `make X`, `just X`, `task X` (and the lifecycle scripts of
+        `npm ci`, `npm publish`) into package.json, Makefile, justfile, Taskfile.yml: each
+        recipe is analysed like a `run:` script.  False when the command names none."""
+        from gha_fix.transforms.analysis.build_files import recipes
+
+        found = recipes(tokens, cwd, self.repo)
+        if found is None:
+            return False
+        for recipe in found:
+            if recipe.text is None:
+                self.unreadable(f"{recipe.name}: {recipe.why}", scope, result)
+                continue
+            if recipe.key in self.stack or depth >= MAX_DEPTH:
+                self.unreadable(f"{recipe.name} runs itself or nests too deep", scope, result)
+                continue
+            sub = StepNeeds(result.path)
+            self.stack.append(recipe.key)
+            try:
+                self.run_script(recipe.text, scope, sub, depth + 1, recipe.cwd)
+            finally:
+                self.stack.pop()
+            result.add_inner(recipe.name, sub)
+        return True
+
     def declared(self, words: tuple[str, str]) -> tuple[str, dict[str, Any]] | None:
         """What the repo's config says a command needs: `make release`, else `make`."""
         for key in (f"{words[0]} {words[1]}", words[0]):
@@ -108,24 +325,46 @@ class ScriptReader:
                 return key, self.kb.commands[key]
         return None
 
-    def shell_script(
-        self, words: tuple[str, str], scope: Scope, result: StepNeeds, depth: int
-    ) -> bool:
+    def shell_script(self, tokens: list[str], cwd: str | None, scope: Scope,
+                     result: StepNeeds, depth: int) -> bool:
         """Analyse a shell script of the repository that the step runs (`./x.sh`,
-        `bash scripts/x.sh`), as if its lines stood in the step; False if it is none."""
-        first, second = words
-        path = second if first in ("bash", "sh", "source", ".") else first
+        `bash scripts/x.sh`), as if its lines stood in the step; False if it is none.  A
+        script path that is not in the repository leaves the step unknown."""
+        first, second = tokens[0], first_argument(tokens)
+        if first in ("bash", "sh", "zsh", "dash") and "-c" in tokens[1:-1]:
+            self.run_script(tokens[tokens.index("-c") + 1], scope, result, depth + 1, cwd)
+            return True
+        path = second if first in ("bash", "sh", "zsh", "dash", "source", ".") else first
         if not (path.endswith((".sh", ".bash")) or ("/" in path and first == path)):
             return False
-        rel = path.removeprefix("./")
-        file = self.repo.root / rel
-        if "$" in rel or rel.startswith(("/", "..")) or not file.is_file() or (
-                not self.repo.inside(file)):
+        if first == path and (in_catalogue(programs()[1], tokens) or posixpath.basename(
+                path) in ("gradlew", "mvnw", "gradlew.bat", "mvnw.cmd")):
+            return False  # ./gradlew build: a program (programs.yml), not a script to read
+        if _WORKSPACE.match(path):  # $GITHUB_WORKSPACE/x.sh: from the root
+            path, cwd = _WORKSPACE.sub("", path), ""
+        if "$" in path or path.startswith(("/", "~")) or _DRIVE.match(path):
             return False
+        if cwd is None:
+            self.unreadable(f"{path} runs in a folder decided at run time", scope, result)
+            return True
+        rel = posixpath.normpath(posixpath.join(cwd or ".", path))
+        if rel.startswith(".."):
+            return False
+        file = self.repo.root / rel
+        if not file.is_file() or not self.repo.inside(file):
+            if first in ("source", "."):
+                return False  # a file the job made (a virtualenv's activate): variables
+            if posixpath.basename(rel) == "configure" and generated_here(
+                    self.repo, posixpath.dirname(rel)):
+                return True  # written by autoconf from configure.ac: a build (programs.yml)
+            self.unreadable(f"{rel} is not in the repository: gha-fix cannot tell what it "
+                            "does", scope, result)
+            return True
         try:
             text = self.repo.read_text(rel)
         except DocumentError:  # not a regular UTF-8 file inside the repository
-            return False
+            self.unreadable(f"{rel} cannot be read", scope, result)
+            return True
         if not rel.endswith((".sh", ".bash")) and not re.match(r"#!.*\b(ba|da|z)?sh\b", text):
             return False  # a Python or Node script: not read
         if rel in self.stack or depth >= MAX_DEPTH:
@@ -134,7 +373,7 @@ class ScriptReader:
         sub = StepNeeds(result.path)
         self.stack.append(rel)
         try:
-            self.run_script(text, scope, sub, depth + 1)
+            self.run_script(text, scope, sub, depth + 1, cwd)
         finally:
             self.stack.pop()
         result.add_inner(rel, sub)

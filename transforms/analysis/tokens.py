@@ -25,23 +25,30 @@ GITHUB, OTHER = "github", "other"
 @dataclass
 class Scope:
     """What a step sees: its environment, the inputs of the composite it is in, and what
-    earlier steps of the job left behind (persisted checkout credentials, a ghcr.io login)."""
+    earlier steps of the job left behind (persisted checkout credentials, the registries of
+    GitHub Packages a step stored the GITHUB_TOKEN for: registries.yml)."""
 
     env: dict[str, Any]
     inputs: dict[str, Any] = field(default_factory=dict)
     parent: Scope | None = None
     checkout_token: bool = False
-    ghcr_login: bool = False
+    # `ghcr`, `nuget`, `npm`...: an earlier step logged in there with the GITHUB_TOKEN
+    registries: frozenset[str] = frozenset()
     _token_vars: list[str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def ghcr_login(self) -> bool:
+        """An earlier step logged in to ghcr.io with the GITHUB_TOKEN."""
+        return "ghcr" in self.registries
 
     def with_env(self, env: dict[str, Any]) -> Scope:
         """What a step sees with its own `env:` merged in (`env`, the merged mapping)."""
-        return Scope(env, self.inputs, self.parent, self.checkout_token, self.ghcr_login)
+        return Scope(env, self.inputs, self.parent, self.checkout_token, self.registries)
 
     def composite(self, inputs: dict[str, Any]) -> Scope:
         """What the steps of a composite action that this step uses see: the same
         environment, the action's `inputs` (resolved in this scope) and what was left."""
-        return Scope(dict(self.env), inputs, self, self.checkout_token, self.ghcr_login)
+        return Scope(dict(self.env), inputs, self, self.checkout_token, self.registries)
 
     def token_kind(self, value: Any, depth: int = 0) -> str | None:
         """GITHUB when `value` is (or resolves to) the GITHUB_TOKEN, OTHER for any other

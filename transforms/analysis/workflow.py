@@ -1,5 +1,5 @@
 """The analysis of a workflow: each job's steps in order, what each needs from the GITHUB_TOKEN
-and what it leaves for the steps after it (persisted checkout credentials, a ghcr.io login).
+and what it leaves for the steps after it (persisted checkout credentials, registry logins).
 
 `analyse_workflow(doc, repo)` is the entry point, computed once per workflow text and
 repository; `Analyser` walks jobs and steps and hands a `uses:` to `ActionReader`, a `run:`
@@ -9,12 +9,14 @@ repository; `Analyser` walks jobs and steps and hands a `uses:` to `ActionReader
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 from typing import TYPE_CHECKING, Any
 
 from gha_fix.transforms.analysis.actions import ActionReader, action_key
 from gha_fix.transforms.analysis.knowledge import Knowledge, repo_knowledge
 from gha_fix.transforms.analysis.needs import JobNeeds, StepNeeds
+from gha_fix.transforms.analysis.registries import logins_by_step
 from gha_fix.transforms.analysis.scripts import ScriptReader
 from gha_fix.transforms.analysis.tokens import GITHUB, Scope, secret_names
 from gha_fix.transforms.lib.workflow import env_values
@@ -39,6 +41,13 @@ class Analyser:
         self.stack: list[str] = []  # composites, workflows and scripts being analysed
         self.scripts = ScriptReader(repo, knowledge, self.stack)
         self.actions = ActionReader(self)
+        # the working-directory of `run:` steps by default: the workflow's, then the job's
+        # `defaults: run: working-directory:` (relative to the root; None: decided at run time)
+        self.workflow_dir: str | None = ""
+        self.job_dir: str | None = ""
+        # the shell of `run:` steps by default (`defaults: run: shell:`; pwsh on Windows)
+        self.workflow_shell: str | None = None
+        self.job_shell: str | None = None
 
     # steps --------------------------------------------------------------------------------
     def step(self, step: Any, path: YamlPath, scope: Scope, depth: int = 0) -> StepNeeds:
@@ -56,17 +65,20 @@ class Analyser:
         if isinstance(uses, str):
             self.actions.uses(uses.strip(), with_, inner, result, depth)
         elif isinstance(step.get("run"), str):
+            given = step.get("working-directory")
+            self.scripts.cwd = self.job_dir if given is None else folder(given)
+            self.scripts.shell = str(step.get("shell") or self.job_shell or "bash")
+            self.scripts.functions = set()  # a function of another step's shell is not here
             self.scripts.run_script(step["run"], inner, result)
         return result
 
     def track(self, step: Any, scope: Scope) -> None:
-        """Remember what a step leaves for later ones (checkout credentials, ghcr login)."""
-        if not isinstance(step, dict) or not isinstance(step.get("uses"), str):
-            run = step.get("run") if isinstance(step, dict) else None
-            if isinstance(run, str) and re.search(r"docker\s+login\s+\S*ghcr\.io", run) and (
-                scope.names_token(run) or scope.token_in_env()
-            ):
-                scope.ghcr_login = True
+        """Remember what a step leaves for later ones (checkout credentials, registry logins:
+        registries.py)."""
+        if not isinstance(step, dict):
+            return
+        scope.registries |= logins_by_step(step, scope, self.kb)
+        if not isinstance(step.get("uses"), str):
             return
         key = action_key(step["uses"])
         with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
@@ -74,10 +86,6 @@ class Analyser:
             persist = str(with_.get("persist-credentials", "true")).lower() != "false"
             token = with_.get("token")
             scope.checkout_token = persist and (token is None or scope.token_kind(token) == GITHUB)
-        elif key == "docker/login-action" and "ghcr.io" in str(with_.get("registry", "")):
-            scope.ghcr_login = scope.ghcr_login or scope.token_kind(with_.get("password")) == GITHUB
-        elif self.kb.actions.get(key, {}).get("ghcr_login"):  # setup-ko logs ko in to ghcr.io
-            scope.ghcr_login = True
 
     def job(self, job_id: str, job: Any, workflow_env: dict, depth: int = 0) -> JobNeeds:
         result = JobNeeds(("jobs", job_id))
@@ -87,6 +95,8 @@ class Analyser:
             self.actions.reusable(job["uses"].strip(), result, depth)
             return result
         scope = Scope(env_values(workflow_env, job.get("env")))
+        self.job_dir = default_folder(job.get("defaults"), self.workflow_dir)
+        self.job_shell = default_shell(job, self.workflow_shell)
         steps = job.get("steps") if isinstance(job.get("steps"), list) else []
         for index, step in enumerate(steps):
             needs = self.step(step, ("jobs", job_id, "steps", index), scope)
@@ -98,11 +108,49 @@ class Analyser:
                     self.scripts.github_script(str(with_.get("script", "")), needs)
             result.steps.append(needs)
             result.unknown_actions += needs.unknown_actions
+            # a program gha-fix cannot see into may push with what an earlier step left: a
+            # registry login (docker push $IMAGE), a checkout's persisted credentials (such a
+            # program is unknown unless programs.yml says it leaves them alone)
             if needs.opaque:
-                result.lent.update(s for s, lent in (("contents", scope.checkout_token),
-                                                     ("packages", scope.ghcr_login)) if lent)
+                result.lent.update(s for s, lent in (
+                    ("contents", scope.checkout_token and bool(needs.unknown)),
+                    ("packages", bool(scope.registries))) if lent)
             self.track(step, scope)
         return result
+
+
+_WORKSPACE = re.compile(r"^(?:\$\{\{\s*github\.workspace\s*\}\}|\$\{?GITHUB_WORKSPACE\}?)/?")
+
+
+def folder(value: Any) -> str | None:
+    """A `working-directory:` relative to the repository's root ("" the root; None: decided
+    at run time or outside the checkout)."""
+    text = _WORKSPACE.sub("", str(value).strip())
+    if "$" in text or text.startswith(("/", "~")) or "\\" in text:
+        return None
+    path = posixpath.normpath(text or ".")
+    return None if path.startswith("..") else ("" if path == "." else path)
+
+
+def default_folder(defaults: Any, outer: str | None) -> str | None:
+    """The `defaults: run: working-directory:` of a workflow or job, else `outer`'s."""
+    run = defaults.get("run") if isinstance(defaults, dict) else None
+    given = run.get("working-directory") if isinstance(run, dict) else None
+    return outer if given is None else folder(given)
+
+
+def default_shell(job: dict, outer: str | None) -> str | None:
+    """The shell of a job's `run:` steps: its `defaults: run: shell:`, else the workflow's,
+    else pwsh on a Windows runner named as such (GitHub's default there)."""
+    defaults = job.get("defaults")
+    run = defaults.get("run") if isinstance(defaults, dict) else None
+    given = run.get("shell") if isinstance(run, dict) else None
+    if given is not None:
+        return str(given)
+    if outer is not None:
+        return outer
+    runs_on = str(job.get("runs-on", ""))
+    return "pwsh" if "windows" in runs_on.lower() and "${{" not in runs_on else None
 
 
 def analyse_workflow(doc: Document, repo: RepoContext) -> dict[str, JobNeeds]:
@@ -116,6 +164,8 @@ def analyse_workflow(doc: Document, repo: RepoContext) -> dict[str, JobNeeds]:
         analyser = Analyser(repo, repo_knowledge(repo), metadata)
         data = doc.data
         env = env_values(data.get("env"))
+        analyser.workflow_dir = default_folder(data.get("defaults"), "")
+        analyser.workflow_shell = default_shell({"defaults": data.get("defaults")}, None)
         jobs = data.get("jobs") if isinstance(data.get("jobs"), dict) else {}
         cached = {str(job_id): analyser.job(str(job_id), job, env) for job_id, job in jobs.items()}
         repo.scratch[key] = cached

@@ -13,8 +13,12 @@ pasted from the web UI, or the downloaded log archive).  The modules, one job ea
   missing scope, a patch made with the engine's operations;
 - `report`: the `Diagnosis` (JSON: `diagnosis.schema.json`) and its text, masked.
 
-Later slices plug in here: fetching a run's log (`--run`) only changes where the bytes come
-from (`diagnose(read_log(...))`); `--apply` applies `Diagnosis.patch`.
+- `grant`: the workflow edit of a missing scope (the patch's, and `--apply`'s transform);
+- `apply`: `--apply` runs that edit (or fork-guard's, on a fork's read-only token) through the
+  engine, exactly as `gha-fix apply` runs its transforms.
+
+Fetching a run's log (`--run`) only changes where the bytes come from
+(`diagnose(read_log(...))`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from gha_fix.codemod.repo import RepoContext
 from gha_fix.transforms.diagnose.classify import TOKEN_CAUSES, Finding, classify
 from gha_fix.transforms.diagnose.locate import Located, locate, patch
 from gha_fix.transforms.diagnose.logs import LogError, LogLine, read_log
@@ -44,7 +49,26 @@ def diagnose(lines: list[LogLine], repo: Path | None = None,
         _from_triggers(finding, located)
     if adjust is not None:
         adjust(finding)
-    return _diagnosis(finding, located)
+    result = _diagnosis(finding, located, context(repo) if located is not None else None)
+    if repo is not None and located is None and result.patch_note is not None:
+        result.patch_note = ("the job the log names was not found in the repository's "
+                             "workflows (one job, by its name or id, and its step)")
+    return result
+
+
+def context(root: Path) -> RepoContext:
+    """What the analysis sees of the repository at `root` (its config; action metadata from
+    the cache and the offline index only: diagnose works offline)."""
+    from gha_fix.codemod.config import ConfigError
+    from gha_fix.codemod.repo import origin_slug
+    from gha_fix.codemod.runner import RunOptions, read_config, resolver_for
+
+    options = RunOptions(offline=True)
+    try:
+        config = read_config(root, options)
+    except ConfigError:  # `--apply` reports it; the preview goes without
+        config = {}
+    return RepoContext(root, config, slug=origin_slug(root), resolver=resolver_for(options))
 
 
 def _from_triggers(finding: Finding, located: Located) -> None:
@@ -63,7 +87,8 @@ def _secret(finding: Finding, located: Located | None) -> str | None:
     return finding.token_env or None
 
 
-def _diagnosis(finding: Finding, located: Located | None) -> Diagnosis:
+def _diagnosis(finding: Finding, located: Located | None,
+               repo: RepoContext | None = None) -> Diagnosis:
     cause = table().causes[finding.cause]
     first = finding.failing
     secret = _secret(finding, located)
@@ -91,6 +116,7 @@ def _diagnosis(finding: Finding, located: Located | None) -> Diagnosis:
     if finding.cause == "missing-scope" and not scopes:
         result.notes.append("the log does not show which call failed: the scope is not known")
     if finding.cause == "missing-scope" and scopes:
-        result.patch, result.patch_note = patch(located, scopes) if located else (
-            None, "give --repo (the repository the run belongs to) to locate the job")
+        result.patch, result.patch_note, result.grant = patch(located, scopes, repo) if (
+            located) else (None, "give --repo (the repository the run belongs to) to locate "
+                           "the job", None)
     return result

@@ -6,9 +6,8 @@ what it ran (`Run actions/github-script@v7` is its `uses:`, `Run npm test` the f
 `run:`).  Only a single match counts: two workflows with a job `build` and no step to tell them
 apart locate nothing.
 
-The patch adds the missing scopes to the job's own `permissions:` mapping through the engine's
-operations (`SetKey`, applied and verified by `apply_fix`).  A job without one is left alone:
-a new job-level block would set every scope it does not list to `none` (see patch_note).
+The patch grants the missing scopes to the job (where and when: `grant.py`), made with the
+engine's operations and verified by `apply_fix`; when no edit is safe, `patch_note` says why.
 """
 
 from __future__ import annotations
@@ -20,14 +19,15 @@ from typing import Any
 
 from gha_fix.codemod.diff import unified_diff
 from gha_fix.codemod.document import Document, DocumentError
-from gha_fix.codemod.model import Fix
-from gha_fix.codemod.operations import EditError, SetKey
+from gha_fix.codemod.model import Note
+from gha_fix.codemod.operations import EditError
+from gha_fix.codemod.repo import RepoContext
 from gha_fix.codemod.verify import apply_fix
 from gha_fix.transforms.analysis.tokens import secret_names
+from gha_fix.transforms.diagnose.grant import GrantPlan, grant_fix
 from gha_fix.transforms.lib.workflow import env_values, trigger_events
 
 _MATRIX = re.compile(r"\s*\(.*\)\s*$")
-_LEVEL = {"none": 0, "read": 1, "write": 2}
 
 
 @dataclass
@@ -110,29 +110,25 @@ def _located(doc: Document, job_id: str, body: dict[str, Any], index: int | None
                    secret_names(step.get("with"), env), trigger_events(doc.data), doc)
 
 
-def patch(located: Located, scopes: list[str]) -> tuple[str | None, str | None]:
-    """(unified diff adding `scopes` to the job's `permissions:`, None) or (None, why not)."""
+def patch(located: Located, scopes: list[str], repo: RepoContext | None
+          ) -> tuple[str | None, str | None, GrantPlan | None]:
+    """(unified diff granting `scopes` to the located job, None, the plan) or
+    (None, why not, None); the decision is `grant.grant_fix`'s, the edit the engine's."""
     doc = located.doc
-    body = doc.data["jobs"][located.job_id] if doc else None
-    if doc is None or not isinstance(body, dict):
-        return None, "the job was not found in the workflow"
-    current = body.get("permissions")
-    if not isinstance(current, dict):
-        what = f"`permissions: {current}`" if current is not None else "no `permissions:` block"
-        return None, (f"job {located.job_id!r} has {what}: a new job-level block would set every "
-                      "scope it does not list to none; `gha-fix apply --select permissions` "
-                      "writes the whole block from what the job's steps need")
-    wanted = [s.split(":", 1) for s in scopes]
-    missing = [(s, lvl) for s, lvl in wanted
-               if _LEVEL.get(str(current.get(s, "none")), 0) < _LEVEL.get(lvl, 0)]
-    if not missing:
-        return None, (f"job {located.job_id!r} already grants {', '.join(scopes)}: the token was "
-                      "restricted elsewhere (a fork, Dependabot, or a caller's permissions)")
-    ops = tuple(SetKey(("jobs", located.job_id, "permissions"), scope, level)
-                for scope, level in missing)
-    fix = Fix("diagnose", ("jobs", located.job_id), "grant the missing scopes", ops)
+    if doc is None:
+        return None, "the job was not found in the workflow", None
+    plan = GrantPlan(located.workflow, located.job_id, tuple(scopes), _why(located))
+    fix = grant_fix(doc, plan, repo)
+    if isinstance(fix, Note):
+        return None, fix.message, None
     try:
         new = apply_fix(doc, fix)
     except EditError as exc:
-        return None, f"the edit could not be made safely ({exc})"
-    return unified_diff(doc.path, doc.full_text(), new.full_text()), None
+        return None, f"the edit could not be made safely ({exc})", None
+    return unified_diff(doc.path, doc.full_text(), new.full_text()), None, plan
+
+
+def _why(located: Located) -> str:
+    """The comment beside a granted scope: the step whose run failed without it."""
+    name = " ".join(located.step_name.split())[:60]
+    return f"{name}: its run failed without it" if name else "the job's run failed without it"

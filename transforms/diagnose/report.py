@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gha_fix.codemod.masks import mask
+from gha_fix.transforms.diagnose.grant import GrantPlan
 from gha_fix.transforms.secrets.detect import known_tokens
 
 SCHEMA_VERSION = 1
@@ -38,6 +39,7 @@ class Diagnosis:
     patch: str | None = None
     patch_note: str | None = None  # why there is no patch, when the cause would take one
     notes: list[str] = field(default_factory=list)
+    grant: GrantPlan | None = field(default=None, repr=False)  # the edit `--apply` makes
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -304,3 +304,23 @@ def diagnose_fetched(api: GitHubApi, fetched: FetchedRun, repo: Path | None) -> 
                         f"{fetched.head_sha[:7] or 'unknown'}); failed jobs read: {jobs}",
                         *fetched.notes]
     return result
+
+
+def diagnose_run(given: str, repo: Path | None, github_repo: str | None = None,
+                 github_url: str | None = None) -> Diagnosis:
+    """`gha-fix diagnose --run URL|ID`: the repository of an ID from `github_repo`, else from
+    `repo`'s origin remote; RunError (one line) when the run cannot be named or fetched."""
+    from gha_fix.codemod.github_api import endpoint, find_token, offline
+    from gha_fix.codemod.repo import UNKNOWN_SLUG, origin_slug
+
+    if offline():
+        raise RunError("--run needs GitHub, and GHA_FIX_OFFLINE is set")
+    where = endpoint(github_url)
+    slug = github_repo or (origin_slug(repo) if repo is not None else None)
+    ref = parse_run(given, where, None if slug == UNKNOWN_SLUG else slug)
+    api = GitHubApi(where, find_token(where.host))
+    fetched = fetch_run(api, ref)
+    if api.token is None:
+        fetched.notes.append("no token (GH_TOKEN, GITHUB_TOKEN or `gh auth login`): public "
+                             "runs only, at a low rate limit")
+    return diagnose_fetched(api, fetched, repo)

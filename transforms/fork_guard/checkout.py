@@ -11,26 +11,52 @@ from gha_fix.transforms.lib.shell import program_words
 
 
 def head_checkout(steps: list[Any]) -> tuple[int, bool] | None:
-    """(index of the step that checks out the PR's head, whether a later step runs its code)."""
+    """(index of the step that checks out the PR's head, whether it or a later step runs its
+    code).  A `git fetch` of the pull request's ref is no checkout: its commits are in the
+    repository, its files in no work tree, until a git command writes them out."""
     kb = knowledge()
     patterns = [re.compile(p, re.I) for p in kb["head_checkout"]]
     run_patterns = [re.compile(p, re.I) for p in kb["head_checkout_run"]]
+    fetch_patterns = [re.compile(p, re.I) for p in kb["head_fetch_run"]]
+    fetched = False
     for index, step in enumerate(steps):
         if not isinstance(step, dict):
             continue
         folder = ""
+        itself = False  # the checkout step runs the code itself (`gh pr checkout 7 && make`)
+        run = step.get("run") if isinstance(step.get("run"), str) else ""
         if action_name(step) == "actions/checkout" and isinstance(step.get("with"), dict):
             values = [step["with"].get("ref"), step["with"].get("repository")]
             found = any(isinstance(v, str) and any(p.search(v) for p in patterns)
                         for v in values)
             folder = str(step["with"].get("path") or "").strip("./")
         else:
-            found = isinstance(step.get("run"), str) and any(
-                p.search(step["run"]) for p in run_patterns)
+            fetched = fetched or any(p.search(run) for p in fetch_patterns)
+            found = any(p.search(run) for p in run_patterns) or (
+                fetched and writes_work_tree(run))
+            itself = found and runs_pr_code(step, "")
         if found:
             later = [s for s in steps[index + 1:] if isinstance(s, dict)]
-            return index, any(runs_pr_code(s, folder) for s in later)
+            return index, itself or any(runs_pr_code(s, folder) for s in later)
     return None
+
+
+def writes_work_tree(script: str) -> bool:
+    """Whether a script runs a git command that writes commits out into a work tree
+    (`git checkout`, `git switch`, `git merge`...: `work_tree_git_commands`)."""
+    commands = set(knowledge()["work_tree_git_commands"])
+    for words in program_words(script):
+        if words[0] != "git":
+            continue
+        rest = iter(words[1:])
+        for word in rest:
+            if word in ("-C", "-c", "--git-dir", "--work-tree"):
+                next(rest, None)  # the option's value
+            elif not word.startswith("-"):
+                if word in commands:
+                    return True
+                break
+    return False
 
 
 def runs_pr_code(step: dict[str, Any], folder: str) -> bool:

@@ -109,3 +109,29 @@ def pr_verdict(value: Any, events: list[str], env: Any) -> str:
         return "runs"
     same = [runs(value, pr_context(e, False, env(False, e))) for e in events]
     return "never" if all(v is False for v in same) else "guarded"
+
+
+def environment_on(value: Any, events: list[str], fork: bool = True) -> bool:
+    """Whether a job's `environment:` (a name, or a mapping with `name:`) names an environment
+    for a pull request of one of `events` (an outsider's fork, or a member's branch): an
+    expression that evaluates to '' or null there is no deployment, no environment secrets, no
+    protection rules for that event.  What cannot be evaluated counts as an environment."""
+    name = value.get("name") if isinstance(value, dict) else value
+    if name is None or name is False:
+        return False
+    if not isinstance(name, str):
+        return True
+    text = name.strip()
+    if not text:
+        return False
+    whole = text.startswith("${{") and text.endswith("}}") and text.count("${{") == 1
+    if not whole:
+        return True  # a name, or text around an expression: never empty
+    node = expression_of(text)
+    if node is None:
+        return True
+    for event in events:
+        result = evaluate(node, pr_context(event, fork, {}))
+        if not (result is None or result == ""):
+            return True
+    return False

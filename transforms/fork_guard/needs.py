@@ -3,9 +3,11 @@ OIDC token), and at which scope to guard it: the steps, or the job as a whole.
 
 A step *uses* a secret it passes to an action (`with:`, or `env:` of a `uses:` step), writes in
 its script, or names (`$VAR`) through an `env:` variable; a credential that common tools read
-implicitly (`implicit_credentials` in transforms/data/fork_guard.yml) counts too.  A secret only
-carried in `env:` that nothing names may be optional (a remote-cache token): reported, not
-guarded.
+implicitly (`implicit_credentials` in transforms/data/fork_guard.yml) counts too.  Secrets that
+an action or tool works without (`optional_secrets`: a tokenless upload, a remote-cache token)
+count for nothing.  A secret carried in `env:` that nothing names is read by an opaque step named
+after it (tools.py: `SAUCE_ACCESS_KEY` and `npm run e2e:sauce`), or else may be optional:
+reported, not guarded.
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from gha_fix.codemod.document import Document
 from gha_fix.codemod.repo import RepoContext
 from gha_fix.transforms import analysis
 from gha_fix.transforms.fork_guard.context import expression_of, pr_context
-from gha_fix.transforms.fork_guard.knowledge import action_name, knowledge, matches
+from gha_fix.transforms.fork_guard.knowledge import (
+    action_name,
+    knowledge,
+    matches,
+    optional_secret,
+    tolerant,
+)
+from gha_fix.transforms.fork_guard.tools import tool_match, tool_reasons
 from gha_fix.transforms.lib.expressions import evaluate, truth
 from gha_fix.transforms.lib.workflow import env_values, expressions_in
 
@@ -36,6 +45,7 @@ class StepToGuard:
     reasons: list[str] = field(default_factory=list)
     comments: bool = False  # needs pull-requests/issues write: posting comments or labels
     credentials: bool = False  # a login step: the steps after it depend on it
+    inferred: bool = False  # only a guess from names (tools.py): an unsafe fix
 
 
 @dataclass
@@ -85,31 +95,41 @@ def names_env(step: dict[str, Any], name: str) -> bool:
     return any(isinstance(t, str) and pattern.search(t) for t in texts)
 
 
-def step_secrets(step: dict[str, Any], inherited: dict[str, list[str]]
-                 ) -> tuple[list[str], list[str]]:
-    """(secrets the step uses, secrets it only carries in `env:` for a script that does not
-    name them: perhaps optional, like a remote-cache token)."""
+def step_secrets(step: dict[str, Any], inherited: dict[str, list[str]], deploys: bool = False
+                 ) -> tuple[list[str], list[str], list[str]]:
+    """(secrets the step uses, secrets its opaque script is named after (tools.py), secrets it
+    only carries in `env:` for a script that does not name them: perhaps optional, unless the
+    job `deploys`: then it uses them).  Optional secrets (`optional_secrets`) are in none."""
     kb = knowledge()
-    tolerant = matches(action_name(step), kb["tolerant_actions"])
+    action = action_name(step)
     implicit = {n.upper() for n in kb["implicit_credentials"]}
     used: list[str] = []
+    by_tool: list[tuple[list[str], str]] = []
     carried: list[str] = []
-    if not tolerant:
-        used += [f"uses secrets.{n}" for n in sorted(secrets_in(step.get("with")))]
+    with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
+    passed = set().union(*(secrets_in(v) for k, v in with_.items()
+                           if not optional_secret(action, str(k))))
+    used += [f"uses secrets.{n}" for n in sorted(passed)]
     used += [f"uses secrets.{n}" for n in sorted(secrets_in(step.get("run")))]
     env = step.get("env") if isinstance(step.get("env"), dict) else {}
     for var, value in env.items():
-        found = [f"secrets.{n} (env {var})" for n in sorted(secrets_in(value))]
-        if "uses" in step:  # an action reads its environment
-            used += [] if tolerant else [f"uses {f}" for f in found]
-        elif names_env(step, str(var)) or str(var).upper() in implicit:
+        names = sorted(secrets_in(value))
+        found = [f"secrets.{n} (env {var})" for n in names]
+        words = tool_match(step, str(var))
+        if not names or optional_secret(env=str(var)):
+            continue
+        # an action reads its environment; a script reads what it names or its tools read
+        if ("uses" in step or names_env(step, str(var)) or str(var).upper() in implicit
+                or deploys):
             used += [f"uses {f}" for f in found]
+        elif words:
+            by_tool += [(words, f) for f in found]
         else:
             carried += found
     for var, names in inherited.items():
         if var not in env and names_env(step, var):
             used += [f"uses secrets.{n} (env {var})" for n in names]
-    return used, carried
+    return used, tool_reasons(by_tool), carried
 
 
 def analyse(doc: Document, repo: RepoContext) -> dict[str, analysis.JobNeeds]:
@@ -130,7 +150,7 @@ def write_reasons(needs: analysis.StepNeeds | analysis.JobNeeds | None,
         return [], False
     kb = knowledge()
     step = step or {}
-    if matches(action_name(step), [*kb["tolerant_actions"], *kb["write_tolerant_actions"]]):
+    if tolerant(action_name(step)) or matches(action_name(step), kb["write_tolerant_actions"]):
         return [], False
     with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
     reasons, comments = [], False
@@ -153,9 +173,12 @@ def write_reasons(needs: analysis.StepNeeds | analysis.JobNeeds | None,
 
 
 def plan_job(job: dict[str, Any], job_needs: analysis.JobNeeds | None, workflow_env: Any,
-             never_on_forks: Callable[[dict[str, Any]], bool]) -> GuardPlan | None:
+             never_on_forks: Callable[[dict[str, Any]], bool], deploys: bool
+             ) -> GuardPlan | None:
     """What of this job cannot work on a fork pull request, and at which scope to guard;
-    `never_on_forks(step)`: whether the step's own `if:` skips it on every pull request."""
+    `never_on_forks(step)`: whether the step's own `if:` skips it on every pull request;
+    `deploys`: whether its `environment:` names one on fork pull requests (environment
+    secrets, protection rules: a deployment)."""
     kb = knowledge()
     if "uses" in job:  # a reusable workflow: the callee's needs, the secrets passed
         reasons, comments = write_reasons(job_needs)
@@ -170,12 +193,12 @@ def plan_job(job: dict[str, Any], job_needs: analysis.JobNeeds | None, workflow_
     by_index = {s.path[3]: s for s in job_needs.steps} if job_needs else {}
     inherited = env_values(workflow_env, job.get("env"))
     inherited_secrets = {n: sorted(secrets_in(v)) for n, v in inherited.items()
-                         if secrets_in(v)}
+                         if secrets_in(v) and not optional_secret(env=n)}
     known = {n.upper() for n in kb["implicit_credentials"]}
-    deploys = "environment" in job  # environment secrets, protection rules: a deployment
     wanted: list[StepToGuard] = []
     implicit: list[str] = []  # job-level credentials that steps read without naming them
     carried: dict[int | None, list[str]] = {}  # secrets nobody names: perhaps optional
+    by_tool: dict[int, list[tuple[list[str], str]]] = {}  # steps named after a secret's tool
     for name, secret_names in inherited_secrets.items():
         if any(isinstance(s, dict) and name not in (s.get("env") or {}) and names_env(s, name)
                for s in steps):
@@ -183,19 +206,27 @@ def plan_job(job: dict[str, Any], job_needs: analysis.JobNeeds | None, workflow_
         found = [f"secrets.{n} (env {name})" for n in secret_names]
         if name.upper() in known or deploys:
             implicit += [f"uses {f}" for f in found]
-        else:
+            continue
+        tools = {i: tool_match(s, name) for i, s in enumerate(steps)
+                 if isinstance(s, dict) and name not in (s.get("env") or {})
+                 and not never_on_forks(s)}
+        for index, words in tools.items():
+            by_tool.setdefault(index, []).extend((words, f) for f in found if words)
+        if not any(tools.values()):
             carried.setdefault(None, []).extend(found)
     for index, step in enumerate(steps):
         if not isinstance(step, dict) or never_on_forks(step):
             continue
         reasons, comments = write_reasons(by_index.get(index), step)
-        used, step_carried = step_secrets(step, inherited_secrets)
-        reasons += used + ([f"uses {c}" for c in step_carried] if deploys else [])
-        if step_carried and not deploys:
+        used, step_tools, step_carried = step_secrets(step, inherited_secrets, deploys)
+        reasons += used
+        if step_carried:
             carried[index] = step_carried
-        if reasons:
+        guessed = [*tool_reasons(by_tool.get(index, [])), *step_tools]
+        if reasons or guessed:
             credentials = matches(action_name(step), kb["credential_actions"])
-            wanted.append(StepToGuard(index, reasons, comments, credentials))
+            wanted.append(StepToGuard(index, [*reasons, *guessed], comments, credentials,
+                                      inferred=not reasons))
     if not wanted and not implicit:
         return GuardPlan(False, [], [], False, "", carried) if carried else None
     why = _why_whole(steps, wanted, implicit, deploys)
@@ -208,7 +239,7 @@ def _why_whole(steps: list[Any], wanted: list[StepToGuard], implicit: list[str],
     """Why the job is guarded as a whole ("" when its steps are guarded one by one)."""
     work = [i for i, s in enumerate(steps) if isinstance(s, dict)
             and not matches(action_name(s), knowledge()["setup_actions"])]
-    wanted_ids = {s.index for s in wanted}
+    wanted_ids = {s.index for s in wanted if not s.inferred}  # a guess guards its step only
     last_credential = max((s.index for s in wanted if s.credentials), default=-1)
     if deploys:
         return "it deploys to an environment"

@@ -14,14 +14,16 @@ from gha_fix.codemod.transform import Transform
 from gha_fix.transforms import register
 from gha_fix.transforms.fork_guard.checkout import head_checkout
 from gha_fix.transforms.fork_guard.context import (
+    environment_on,
     expression_of,
     pr_context,
     pr_verdict,
     resolve_env,
 )
+from gha_fix.transforms.fork_guard.dependants import Fallout, fallout, needs_of, reads_steps
 from gha_fix.transforms.fork_guard.guard import guarded_if
 from gha_fix.transforms.fork_guard.knowledge import action_name, knowledge
-from gha_fix.transforms.fork_guard.needs import analyse, plan_job, unique
+from gha_fix.transforms.fork_guard.needs import GuardPlan, analyse, plan_job, unique
 from gha_fix.transforms.lib.expressions import has_status_function
 from gha_fix.transforms.lib.workflow import env_values, trigger_events
 
@@ -114,14 +116,15 @@ class Workflow:
         verdict = self.verdict(job.get("if"), job, self.fork_events)
         node = expression_of(job.get("if"))
         status = node is not None and has_status_function(node)
-        after_skipped = [n for n in _list(job.get("needs"))
+        after_skipped = [n for n in needs_of(job)
                          if n in self.jobs and n not in stack and self.visit(n, (*stack, job_id))]
         if verdict == "never" or (after_skipped and not status):
             self.skipped[job_id] = True
             return True
+        deploys = "environment" in job and environment_on(job["environment"], self.fork_events)
         plan = plan_job(job, self.needs.get(job_id), self.data.get("env"),
-                         lambda step: self.verdict(step.get("if"), job, self.fork_events,
-                                                   step) == "never")
+                        lambda step: self.verdict(step.get("if"), job, self.fork_events,
+                                                  step) == "never", deploys)
         if plan is None:
             return False
         if verdict == "guarded":
@@ -130,10 +133,16 @@ class Workflow:
                                      "against fork pull requests"))
             self.skipped[job_id] = True
             return True
-        if plan.whole:
-            self.skipped[job_id] = self.add_guard(path, job.get("if"), plan.reasons,
-                                                  plan.comments, plan.why)
+        dependants = fallout(job_id, self.jobs, self.fork_context) if plan.whole else Fallout()
+        if plan.whole and not (dependants and self.steps_instead(job, plan)):
+            why = plan.why + (f"; an unsafe fix: {dependants.message(self.jobs)}"
+                              if dependants else "")
+            self.skipped[job_id] = self.add_guard(
+                path, job.get("if"), plan.reasons, plan.comments, why,
+                Safety.UNSAFE if dependants else Safety.SAFE)
             return self.skipped[job_id]
+        instead = (f"; its steps are guarded, not the job, since {dependants.message(self.jobs)}"
+                   if plan.whole else "")
         carried = list(plan.carried.get(None, []))
         for index, secrets in plan.carried.items():
             carrier = job["steps"][index] if index is not None else None
@@ -148,7 +157,8 @@ class Workflow:
                 self.out.append(Note("fork-guard", step_path, f"{self.name(step_path)}: "
                                      "already guarded against fork pull requests"))
             elif state == "runs":
-                self.add_guard(step_path, value, step.reasons, step.comments)
+                self.add_guard(step_path, value, step.reasons, step.comments, instead,
+                               Safety.UNSAFE if step.inferred else Safety.SAFE)
         if carried:
             self.out.append(Note("fork-guard", path, (
                 f"job '{job_id}': not guarded for {', '.join(unique(carried))}: empty on fork "
@@ -156,20 +166,38 @@ class Workflow:
                 "cache token)")))
         return False
 
+    def fork_context(self, job_id: str) -> dict[str, Any]:
+        """What a job's `if:` sees on a fork pull request (of the first guarded event)."""
+        event = self.fork_events[0]
+        return pr_context(event, True, self.env(self.jobs[job_id], None, True, event))
+
+    def steps_instead(self, job: dict[str, Any], plan: GuardPlan) -> bool:
+        """Whether guarding the steps that need a secret is sound in place of the whole job
+        (for a job others need): the job is guarded as a whole only because every step that
+        does work needs it (no deployment, login or job-level credential), and no output of
+        the job reads a step so guarded."""
+        if not plan.steps or plan.why != "every step that does work needs it":
+            return False
+        steps = job["steps"]
+        ids = {str(steps[s.index].get("id")) for s in plan.steps if steps[s.index].get("id")}
+        return not reads_steps(job, ids)
+
     def add_guard(self, path: YamlPath, existing: Any, reasons: list[str], comments: bool,
-                  why_whole: str = "") -> bool:
+                  why_whole: str = "", safety: Safety = Safety.SAFE) -> bool:
         op = self.set_if(path, existing, self.fork_events)
         if isinstance(op, Note):
             self.out.append(op)
             return False
         message = (f"{self.name(path)}: skipped on fork pull requests (read-only token, no "
                    f"secrets there): {', '.join(reasons)}")
-        if why_whole:
+        if why_whole.startswith(";"):
+            message += why_whole
+        elif why_whole:
             message += f"; guarded as a whole: {why_whole}"
         if comments:
             message += ("; to keep this for fork pull requests, do it from a separate "
                         "`workflow_run` workflow (two-workflow pattern)")
-        self.out.append(Fix("fork-guard", path, message, (op,), Safety.SAFE,
+        self.out.append(Fix("fork-guard", path, message, (op,), safety,
                             details={"scope": "job" if len(path) == 2 else "step",
                                      "events": self.fork_events, "reasons": reasons}))
         return True
@@ -188,7 +216,8 @@ class Workflow:
         index, runs_code = checkout
         if not runs_code:
             return False
-        if "environment" in job:  # deployment protection rules can require an approval
+        if "environment" in job and environment_on(job["environment"], self.target_events):
+            # deployment protection rules can require an approval
             self.out.append(Note("fork-guard", path, f"job '{job_id}': runs the pull request's "
                                  "code on pull_request_target behind an environment; make sure "
                                  "that environment requires a reviewer"))
@@ -219,8 +248,3 @@ class Workflow:
                                      "checkout": list(step_path)}))
         return True
 
-
-def _list(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []

@@ -12,7 +12,7 @@ tell which programs a script runs and with which first argument.  Public API:
   are data, arrays over several lines and `case` patterns; quotes over several lines joined;
 - `commands(script)`: `simple_commands(script_lines(script))` as a list;
 - `command_words(lines, wrappers)`: (command, first argument) of each simple command, through
-  wrappers (`sudo make` is make) and `find -exec`;
+  wrappers (`sudo make` is make) and `find -exec`; `command_tokens`: all their words;
 - `first_command_words(command)`: the words of the first command of a text (shlex, with a
   fallback to splitting on spaces);
 - `program_words(script)`: each simple command's words without its leading variable
@@ -53,12 +53,19 @@ _EXEC_FLAGS = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
 
 
 def command_words(lines: list[str], wrappers: frozenset[str] = frozenset()
-                   ) -> list[tuple[str, str]]:
+                  ) -> list[tuple[str, str]]:
     """(command, first argument) of every simple command in the script's lines: the command a
     wrapper runs (`sudo make` is make), the one `find -exec` runs, and no lines of a heredoc
     that is data (`cat <<EOF`; one fed to a shell is read as commands), of an array, or of a
     quoted string that goes on over several lines (`jq -r '` ... `'`)."""
-    words: list[tuple[str, str]] = []
+    return [w for tokens in command_tokens(lines, wrappers) for w in _first_words(tokens)]
+
+
+def command_tokens(lines: list[str], wrappers: frozenset[str] = frozenset()
+                   ) -> list[list[str]]:
+    """The words of every simple command that `command_words` reads, from the command on
+    (assignments and wrappers dropped); `find -exec`'s command is one of its own."""
+    found: list[list[str]] = []
     for tokens in simple_commands(lines):
         tokens = [t for t in tokens if not _ASSIGNMENT.match(t)]
         while tokens and tokens[0] in wrappers:
@@ -67,14 +74,17 @@ def command_words(lines: list[str], wrappers: frozenset[str] = frozenset()
                 tokens = tokens[1:]
         if tokens and tokens[0] == "find":
             for flag in _EXEC_FLAGS & set(tokens):
-                words.extend(_first_words(tokens[tokens.index(flag) + 1:]))
-        words.extend(_first_words(tokens))
-    return words
+                found.append(tokens[tokens.index(flag) + 1:])
+        found.append(tokens)
+    return found
 
 
-_CASE = re.compile(r"(?:^|[;&|]\s*)case\s.+\sin\b")
-_ESAC = re.compile(r"(?:^|[;&|]\s*)esac\b")
-_CASE_PATTERN = re.compile(r"^\(?[^()'\"]*\)")  # `pull_request|push)` at a branch's start
+# where a `case` pattern may stand next: after `case WORD in`, or after a branch's `;;`
+# (`;&`, `;;&`); a pattern is words (quoted or not, globs) joined by `|`, closed by `)`
+_PATTERN_NEXT = re.compile(r"(?:^|(?<=[\s;&|]))case\s+\S.*?\sin(?=\s|$)|;;&?|;&")
+_PATTERN_WORD = r"""(?:'[^']*'|"(?:[^"\\]|\\.)*"|[^\s()'"|;&])+"""
+_CASE_PATTERN = re.compile(rf"\s*\(?\s*{_PATTERN_WORD}(?:\s*\|\s*{_PATTERN_WORD})*\s*\)")
+_ESAC = re.compile(r"\s*esac\b")
 _MAX_QUOTED_LINES = 200  # a string longer than this is taken for a misread quote
 
 
@@ -82,7 +92,7 @@ def simple_commands(lines: list[str]) -> Iterator[list[str]]:
     """The simple commands of a script's lines (see `command_words`)."""
     ending: str | None = None  # the terminator of the heredoc being skipped
     in_array = False  # inside `args=(` ... `)` over several lines
-    cases = 0  # inside `case ... in` ... `esac`: `pattern)` starts a branch, not a command
+    pattern_next = False  # the next line may start with a `case` pattern (`push)`)
     index = 0
     while index < len(lines):
         line = lines[index]
@@ -96,9 +106,8 @@ def simple_commands(lines: list[str]) -> Iterator[list[str]]:
         # `a ||` / `a &&` / `a |` at the end of a line: the command goes on on the next one
         while line.endswith(("&&", "||", "|")) and index < len(lines):
             line, index = f"{line} {lines[index]}", index + 1
-        cases += len(_CASE.findall(line)) - len(_ESAC.findall(line))
-        if cases > 0:
-            line = _CASE_PATTERN.sub("", line)
+        if pattern_next or "case" in line or ";" in line:
+            line, pattern_next = without_case_patterns(line, pattern_next)
         heredoc = _HEREDOC.search(line)
         if heredoc and not _SHELL.match(line[: heredoc.start()].split("|")[-1].strip()) and (
                 not _TO_SHELL.search(line, heredoc.end())):
@@ -117,6 +126,27 @@ def simple_commands(lines: list[str]) -> Iterator[list[str]]:
         in_array = left_open == "array"
         yield from commands
 
+
+def without_case_patterns(line: str, pattern_next: bool) -> tuple[str, bool]:
+    """`line` without the `case` patterns in it (`"success")`, `*)`, `a|b)`: they are not
+    commands), and whether the next line may start with one.  A pattern is looked for only
+    where one may stand: at the start of the line when `pattern_next`, after `case X in`
+    and after a branch's `;;`, so a subshell `(cd x && make)` inside a branch stays."""
+    out: list[str] = []
+    rest = line
+    while True:
+        if pattern_next and rest.strip():
+            pattern = _CASE_PATTERN.match(rest)
+            if pattern is not None and not _ESAC.match(rest):
+                rest = ";" + rest[pattern.end():]  # what follows is a new command
+            pattern_next = False
+        opener = _PATTERN_NEXT.search(rest)
+        if opener is None:
+            out.append(rest)
+            return "".join(out), pattern_next
+        out.append(rest[:opener.end()])
+        rest = rest[opener.end():]
+        pattern_next = True
 
 
 _LEX = re.compile(r"""

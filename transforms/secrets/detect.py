@@ -10,8 +10,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import Any
 
-from gha_fix.transforms.knowledge_files import load
+from gha_fix.transforms.knowledge_files import derived, load
 from gha_fix.transforms.patterns import min_width, required_literal
 
 EXPR = "${{"  # starts a GitHub expression: never a literal credential
@@ -90,12 +91,12 @@ class Table:
 @lru_cache(maxsize=1)
 def table() -> Table:
     data = load("secret_rules.yml")
+    facts = derived("secret_rules.yml", "literals", regex_facts)
     rules = []
-    for raw in data["rules"]:
+    for raw, required in zip(data["rules"], facts["required"], strict=True):
         keys = raw.get("keys") or ""
         rules.append(Rule(raw["id"], raw["name"], raw["regex"], raw["secret"], keys,
-                          "" if keys else literal_prefix(raw["regex"]),
-                          required_literal(raw["regex"])))
+                          "" if keys else literal_prefix(raw["regex"]), required))
     nb = data["name_based"]
     return Table(
         tuple(rules), re.compile(nb["keys"]), re.compile(nb["not_keys"]),
@@ -106,8 +107,17 @@ def table() -> Table:
         re.compile("|".join(f"(?:{r.keys_pattern.removeprefix('(?i)')})"
                             for r in rules if r.keys_pattern), re.IGNORECASE),
         re.compile("|".join(re.escape(r.literal) for r in rules if r.literal) or r"(?!)"),
-        min(min_width(r.pattern) for r in rules),
+        facts["shortest"],
     )
+
+
+def regex_facts(data: dict[str, Any]) -> dict[str, Any]:
+    """What the rules' regexes imply, worked out once per version of the file (parsing the
+    regexes is slow): the text each rule's every match holds, the fewest characters any
+    rule matches."""
+    rules = data["rules"]
+    return {"required": [required_literal(raw["regex"]) for raw in rules],
+            "shortest": min(min_width(raw["regex"]) for raw in rules)}
 
 
 @lru_cache(maxsize=4096)  # the same few hundred keys, over and over
