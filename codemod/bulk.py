@@ -165,6 +165,11 @@ def run_one(target: Target, spec: RunSpec) -> RepoResult:
                 lambda folder, slug: process_repo(folder, options, transforms, slug),
                 spec.commit,
             )
+            if spec.commit.pull_request and result.branch and result.error is None:
+                from gha_fix.codemod.pull_request import add_pull_request
+
+                add_pull_request(target.path, result, spec.commit.push or "origin",
+                                 spec.options.github_url)
         else:
             options = replace(spec.options, write=spec.mode is Mode.WRITE)
             result = process_repo(target.path, options, transforms)

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -29,6 +29,9 @@ from gha_fix.codemod.output import (
 )
 from gha_fix.codemod.paths import display_path
 from gha_fix.codemod.pool import PoolRun
+
+if TYPE_CHECKING:
+    from gha_fix.transforms.diagnose.report import Diagnosis
 
 app = typer.Typer(
     add_completion=False,
@@ -119,6 +122,15 @@ DepthOpt = Annotated[
 ]
 
 
+GitHubUrlOpt = Annotated[
+    str | None,
+    typer.Option("--github-url", metavar="URL",
+                 help="GitHub Enterprise Server: its URL (https://HOST; the API is "
+                 "https://HOST/api/v3). Default: GH_HOST, else github.com.",
+                 rich_help_panel="GitHub"),
+]
+
+
 @dataclass(frozen=True)
 class RunRequest:
     """What `apply` or `check` asks of a run, from its command line."""
@@ -139,6 +151,7 @@ class RunRequest:
     metadata_timeout: str | None = None  # as given: 10s, 1m
     report: Path | None = None  # --report: checked before anything runs
     texts: bool = False  # the results keep the files' texts (SARIF)
+    github_url: str | None = None  # --github-url: where the default token is read
 
 
 # what a user may type after a flag believing it takes a value (`--dry-run true`)
@@ -206,7 +219,7 @@ def _run(request: RunRequest) -> PoolRun:
         unsafe_fixes=request.unsafe_fixes, config=request.config, select=request.select,
         ignore=request.ignore, offline=request.offline,
         metadata_ttl=durations["--metadata-ttl"],
-        metadata_timeout=durations["--metadata-timeout"],
+        metadata_timeout=durations["--metadata-timeout"], github_url=request.github_url,
     )
     try:  # fail fast on bad arguments, before touching any repo
         select_transforms({}, options) if options.select or options.ignore else None
@@ -263,6 +276,11 @@ def apply(
     remote: Annotated[
         str, typer.Option("--remote", help="Remote for --push.", rich_help_panel="Committing")
     ] = "origin",
+    pull_request: Annotated[
+        bool, typer.Option("--pr", help="Push the branch and open a pull request for it (or "
+                           "update the open one), with what changed and why; needs a GitHub "
+                           "token.", rich_help_panel="Committing")
+    ] = False,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
     unsafe_fixes: UnsafeOpt = False,
@@ -282,6 +300,7 @@ def apply(
                      "lines (mode 0600) for `gh secret set -f FILE`; outside the repo or "
                      "git-ignored. One repository at a time; --dry-run writes nothing."),
     ] = None,
+    github_url: GitHubUrlOpt = None,
 ) -> None:
     """Fix the workflows of the repositories at PATHS (default: the current folder).
 
@@ -292,10 +311,16 @@ def apply(
     if dry_run and no_commit:
         no_commit = False  # --dry-run wins: nothing is written
     mode = Mode.DRY_RUN if dry_run else Mode.WRITE if no_commit else Mode.COMMIT
-    if mode is not Mode.COMMIT and (branch or force or push):
-        typer.echo("gha-fix: --branch, --force and --push commit: they do not go with "
+    if mode is not Mode.COMMIT and (branch or force or push or pull_request):
+        typer.echo("gha-fix: --branch, --force, --push and --pr commit: they do not go with "
                    "--dry-run or --no-commit", err=True)
         raise typer.Exit(2)
+    if pull_request:  # before anything is committed or pushed
+        from gha_fix.codemod.github_api import missing_access
+
+        if why := missing_access(github_url, "--pr"):
+            _fail(why)
+        push = True  # --pr implies --push
     if secrets_file is not None:  # refused before any work (codemod/secrets_file.py)
         from gha_fix.codemod.secrets_file import SecretsFileError, prepare
 
@@ -303,10 +328,12 @@ def apply(
             prepare(secrets_file, paths or [], depth, repos_from is not None)
         except SecretsFileError as exc:
             _fail(str(exc))
-    commit = CommitOptions(branch=branch, force=force, push=remote if push else None)
+    commit = CommitOptions(branch=branch, force=force, push=remote if push else None,
+                           pull_request=pull_request)
     run = _run(RunRequest(
         mode, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config, repos_from,
-        jobs, shard, depth, commit, offline, metadata_ttl, metadata_timeout, report))
+        jobs, shard, depth, commit, offline, metadata_ttl, metadata_timeout, report,
+        github_url=github_url))
     # each of `run.results` is rebuilt when read (printed a repository at a time); `results`
     # are their stand-ins for what reads them all many times (the summary, the table)
     results = run.results.summaries
@@ -360,6 +387,7 @@ def check(
     offline: OfflineOpt = False,
     metadata_ttl: TtlOpt = None,
     metadata_timeout: TimeoutOpt = None,
+    github_url: GitHubUrlOpt = None,
 ) -> None:
     """Report what `apply` would change as `file:line: \\[transform] message`; for CI."""
     from gha_fix.codemod.report import github_annotations, summary_line, text_lines, to_json
@@ -368,7 +396,7 @@ def check(
         Mode.CHECK, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config,
         repos_from, jobs, shard, depth, offline=offline, metadata_ttl=metadata_ttl,
         metadata_timeout=metadata_timeout, report=report,
-        texts=output_format is CheckFormat.sarif))
+        texts=output_format is CheckFormat.sarif, github_url=github_url))
     results = run.results.summaries  # as in `apply`
     if output_format is CheckFormat.json:
         typer.echo(to_json(run.results, checking=True))
@@ -396,17 +424,31 @@ def check(
 @app.command(
     epilog="Examples:\n\n  gh run view 123 --log-failed | gha-fix diagnose -\n\n"
     "  gha-fix diagnose --repo . --format json logs_123.zip\n\n"
+    "  gha-fix diagnose --run https://github.com/OWNER/REPO/actions/runs/123\n\n"
+    "  gha-fix diagnose --run 123 --github-repo OWNER/REPO\n\n"
     "  gha-fix diagnose --apply --dry-run run.log   (the fix as a diff)"
 )
 def diagnose(
-    log_file: Annotated[str, typer.Argument(help="The log: `gh run view --log-failed` output, "
-                                             "a step's log from the web UI, or the log archive "
-                                             "(.zip); - reads stdin.")],
+    log_file: Annotated[str | None, typer.Argument(
+        help="The log: `gh run view --log-failed` output, a step's log from the web UI, or "
+        "the log archive (.zip); - reads stdin.")] = None,
     repo: Annotated[
         Path | None, typer.Option("--repo", help="The repository the run belongs to (default: "
                                   "the current folder, if it holds .github/workflows).")
     ] = None,
     output_format: FormatOpt = Format.text,
+    run: Annotated[
+        str | None, typer.Option("--run", metavar="URL|ID",
+                                 help="Fetch the run from GitHub (its failed jobs' logs, its "
+                                 "workflow at the run's commit) instead of reading a log.",
+                                 rich_help_panel="GitHub")
+    ] = None,
+    github_repo: Annotated[
+        str | None, typer.Option("--github-repo", metavar="OWNER/REPO",
+                                 help="The repository of a run given by ID (default: --repo's "
+                                 "origin remote).", rich_help_panel="GitHub")
+    ] = None,
+    github_url: GitHubUrlOpt = None,
     apply_edit: Annotated[
         bool, typer.Option("--apply", help="Make the fix when it is a workflow edit (a missing "
                            "scope, a fork's read-only token), as `gha-fix apply` does: committed "
@@ -442,6 +484,8 @@ def diagnose(
     """Say why a run failed (which known cause, the evidence, the fix) from its log."""
     from gha_fix.transforms.diagnose import LogError, diagnose, read_log, text_lines, to_json
 
+    if (log_file is None) == (run is None):
+        _fail("give a log (a file, or - for stdin) or --run URL|ID, not both")
     if not apply_edit and (dry_run or no_commit or branch or force or push):
         _fail("--dry-run, --no-commit, --branch, --force and --push go with --apply")
     mode = Mode.DRY_RUN if dry_run else Mode.WRITE if no_commit else Mode.COMMIT
@@ -452,14 +496,17 @@ def diagnose(
         repo = Path(".")
     elif repo is not None and not (repo / ".github" / "workflows").is_dir():
         _fail(f"--repo {display_path(repo)}: no .github/workflows/ there")
-    try:
-        data = sys.stdin.buffer.read() if log_file == "-" else Path(log_file).read_bytes()
-        lines = read_log(data, log_file)
-    except OSError as exc:
-        _fail(f"{log_file}: {exc.strerror or exc}")
-    except LogError as exc:
-        _fail(f"{log_file}: {exc}")
-    result = diagnose(lines, repo)
+    if run is not None:
+        result = _diagnose_run(run, repo, github_repo, github_url)
+    else:
+        try:
+            data = sys.stdin.buffer.read() if log_file == "-" else Path(log_file).read_bytes()
+            lines = read_log(data, log_file)
+        except OSError as exc:
+            _fail(f"{log_file}: {exc.strerror or exc}")
+        except LogError as exc:
+            _fail(f"{log_file}: {exc}")
+        result = diagnose(lines, repo)
     if output_format is Format.json:
         typer.echo(to_json(result))
     else:
@@ -474,6 +521,17 @@ def diagnose(
         code = apply_and_report(result, repo, mode.value, output_format is Format.text,
                                 branch, force, remote if push else None) or code
     raise typer.Exit(code)
+
+
+def _diagnose_run(given: str, repo: Path | None, github_repo: str | None,
+                  github_url: str | None) -> Diagnosis:
+    """`diagnose --run`: fetch the run and diagnose it (transforms/diagnose/run.py)."""
+    from gha_fix.transforms.diagnose.run import RunError, diagnose_run
+
+    try:
+        return diagnose_run(given, repo, github_repo, github_url)
+    except RunError as exc:
+        _fail(str(exc))
 
 
 @app.command("transforms")

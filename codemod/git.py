@@ -62,6 +62,7 @@ class CommitOptions:
     branch: str | None = None  # default: gha-fix/<short id of the change>
     force: bool = False  # replace an existing branch
     push: str | None = None  # remote to push the branch to
+    pull_request: bool = False  # --pr: then open a pull request (codemod/pull_request.py)
 
 
 @dataclass

@@ -27,6 +27,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from gha_fix.codemod.github_files import origin
@@ -54,35 +55,53 @@ class NoDNS(Unreachable):
     """The host name does not resolve: no network here, for the whole run."""
 
 
+@dataclass
+class Answer:
+    """What `send` got: the status, the headers, the body (bytes) and whether the body was cut
+    to its last `max_bytes` (`keep_tail`)."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    truncated: bool = False
+
+
 def get(url: str, headers: Mapping[str, str], token: str | None, until: float,
         max_bytes: int) -> str:
     """The body of `url` as text; raises as the module docstring says."""
+    answer = send("GET", url, headers, token, until, max_bytes)
+    return answer.body.decode("utf-8", errors="replace")
+
+
+def send(method: str, url: str, headers: Mapping[str, str], token: str | None, until: float,
+         max_bytes: int, data: bytes | None = None, keep_tail: bool = False) -> Answer:
+    """One request; raises as the module docstring says (an error's `status` and the start of
+    its body, `detail`, are kept on the exception).  `keep_tail`: an answer over `max_bytes`
+    is not refused but read to its end keeping only its last `max_bytes` (a log: the failure
+    is at its end), in bounded memory, and marked `truncated`."""
     left = until - time.monotonic()
     if left <= 0:
         raise TimeoutError("timed out")
-    request = urllib.request.Request(url, headers=dict(headers))
+    request = urllib.request.Request(url, data=data, headers=dict(headers), method=method)
     if token:
         request.add_unredirected_header("Authorization", f"Bearer {token}")
     opener = urllib.request.build_opener(_TimedHTTP(until), _TimedHTTPS(until), _Redirects())
     try:
         with opener.open(request, timeout=left) as response:
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise Final(f"answer larger than {max_bytes} bytes ({url})")
-            body = response.read(max_bytes + 1)
-            if len(body) > max_bytes:
-                raise Final(f"answer larger than {max_bytes} bytes ({url})")
-            return body.decode("utf-8", errors="replace")
+            body, truncated = _read(response, url, max_bytes, keep_tail)
+            return Answer(response.status, response.headers, body, truncated)
     except urllib.error.HTTPError as exc:
+        detail = _error_detail(exc)
         exc.close()
         limited = rate_limit_message(exc.code, exc.headers, bool(token))
         if limited:
-            raise RateLimited(limited) from None
+            raise _with(RateLimited(limited), exc.code, detail, _wait(exc.headers)) from None
         if exc.code in (404, 410):
-            raise Missing(url) from None
+            raise _with(Missing(url), exc.code, detail) from None
         if exc.code < 500:  # 401, a plain 403, a refused redirect: retrying will not help
-            raise Final(f"HTTP {exc.code} from {url}{_redirect_reason(exc)}") from None
-        raise OSError(f"HTTP {exc.code} from {url}") from None
+            raise _with(Final(f"HTTP {exc.code} from {url}{_redirect_reason(exc)}"),
+                        exc.code, detail) from None
+        raise _with(OSError(f"HTTP {exc.code} from {url}"), exc.code, detail) from None
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, socket.gaierror):  # no DNS: no network, no retry
             raise NoDNS(f"{describe(exc)} ({url})") from None
@@ -92,6 +111,54 @@ def get(url: str, headers: Mapping[str, str], token: str | None, until: float,
         raise
     except (OSError, http.client.HTTPException) as exc:  # read timeout, reset, bad answer
         raise OSError(f"{describe(exc)} ({url})") from None
+
+
+def _read(response: Any, url: str, max_bytes: int, keep_tail: bool) -> tuple[bytes, bool]:
+    declared = response.headers.get("Content-Length", "")
+    if not keep_tail:
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise Final(f"answer larger than {max_bytes} bytes ({url})")
+        body = response.read(max_bytes + 1)
+        if len(body) > max_bytes:
+            raise Final(f"answer larger than {max_bytes} bytes ({url})")
+        return body, False
+    kept = bytearray()
+    truncated = False
+    while chunk := response.read(CHUNK):
+        kept += chunk
+        if len(kept) > max_bytes:
+            del kept[:len(kept) - max_bytes]
+            truncated = True
+    return bytes(kept), truncated
+
+
+CHUNK = 64 * 1024
+MAX_DETAIL = 4096  # the start of an error's body that is kept (GitHub's `message`)
+
+
+def _error_detail(exc: urllib.error.HTTPError) -> bytes:
+    try:
+        return exc.read(MAX_DETAIL) if exc.fp is not None else b""
+    except (OSError, http.client.HTTPException):
+        return b""
+
+
+def _with(error: Exception, status: int, detail: bytes, wait: float | None = None) -> Exception:
+    error.status = status  # type: ignore[attr-defined]
+    error.detail = detail  # type: ignore[attr-defined]
+    error.wait = wait  # type: ignore[attr-defined]
+    return error
+
+
+def _wait(headers: Any) -> float | None:
+    """Seconds a rate-limit answer asks to wait (Retry-After, else X-RateLimit-Reset)."""
+    value = (headers.get("Retry-After") or "").strip() if headers else ""
+    if value.isdigit():
+        return float(value)
+    reset = (headers.get("X-RateLimit-Reset") or "").strip() if headers else ""
+    if reset.isdigit():
+        return max(0.0, int(reset) - time.time())
+    return None
 
 
 def _redirect_reason(exc: urllib.error.HTTPError) -> str:

@@ -44,6 +44,10 @@ class RepoContext:
     # fetches files of GitHub repositories (actions' metadata; cached); None: local only
     resolver: GitHubFiles | None = None
     warnings: list[str] = field(default_factory=list)  # said once per run, e.g. a rate limit
+    # the repository's default token as GitHub's "Workflow permissions" setting says
+    # ("restricted" or "permissive"; `codemod/default_token.py`), None when not read; the
+    # config's `permissions: repository_default:` overrides it
+    repository_default: str | None = None
     scratch: dict[str, Any] = field(default_factory=dict)
     _documents: dict[str, Document | DocumentError] = field(default_factory=dict)
 

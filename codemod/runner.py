@@ -55,6 +55,9 @@ class RunOptions:
     # when the run started (time.time(), set once where the options are made): the workers
     # of a bulk run get it with the options, so they share one metadata deadline
     started: float = field(default_factory=time.time)
+    # --github-url (GitHub Enterprise Server) for what is read from the API (the default
+    # token); None: GH_HOST, else github.com
+    github_url: str | None = None
 
 
 _RESOLVERS: dict[tuple[str, ...], GitHubFiles] = {}
@@ -251,6 +254,13 @@ def process_repo(
         options = RunOptions(**{**options.__dict__, "unsafe_fixes": unsafe})
     repo = RepoContext(root, config, slug=slug or origin_slug(root),
                        resolver=resolver_for(options))
+    if "permissions" in {t.id for t in chosen} and not (
+            (config.get("permissions") or {}).get("repository_default")):
+        from gha_fix.codemod.default_token import read_default_token
+
+        default = read_default_token(repo.slug, options.github_url, options.offline)
+        repo.repository_default = default.setting
+        result.messages += [default.line] if default.line else []
     blocked: dict[str, str] = {}
     first = files = []
     while True:  # until every credential's fixes are all applied or none (rarely twice)

@@ -148,7 +148,8 @@ class Permissions(Transform):
         top_grant = granted(top)
         # what jobs get with no block anywhere: the repository's setting, unknown to gha-fix
         # unless the config says it (`repository_default: restricted`)
-        setting = self.options.get("repository_default")  # checked by the options schema
+        # (checked by the options schema), else as read from GitHub (`repo.repository_default`)
+        setting = self.options.get("repository_default") or repo.repository_default
         default = RESTRICTED if setting == "restricted" else None
         source = top if top is not None else default
         # jobs that are not understood keep that grant in blocks of their own (the same

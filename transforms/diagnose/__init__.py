@@ -23,6 +23,7 @@ Fetching a run's log (`--run`) only changes where the bytes come from
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from gha_fix.codemod.repo import RepoContext
@@ -37,13 +38,17 @@ __all__ = ["Diagnosis", "LogError", "LogLine", "diagnose", "read_log", "text_lin
 _SCOPE_CAUSES = ("missing-scope", "fork-read-only", "dependabot-read-only")
 
 
-def diagnose(lines: list[LogLine], repo: Path | None = None) -> Diagnosis:
-    """The diagnosis of a failed run's log; `repo` ties it to the workflow that ran."""
+def diagnose(lines: list[LogLine], repo: Path | None = None,
+             adjust: Callable[[Finding], None] | None = None) -> Diagnosis:
+    """The diagnosis of a failed run's log; `repo` ties it to the workflow that ran; `adjust`
+    adds what the run's own record tells (`--run`: a fork's or Dependabot's token)."""
     finding = classify(lines)
     first = finding.failing
     located = locate(repo, first.job, first.step, first.header) if repo and first else None
     if located is not None and finding.cause == "missing-scope":
         _from_triggers(finding, located)
+    if adjust is not None:
+        adjust(finding)
     result = _diagnosis(finding, located, context(repo) if located is not None else None)
     if repo is not None and located is None and result.patch_note is not None:
         result.patch_note = ("the job the log names was not found in the repository's "
