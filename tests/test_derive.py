@@ -1,7 +1,7 @@
 """The deriver (transforms/analysis/derive/): what an action needs, read from its own files.
 
-The real-source cases read the excerpts in tests/data/derive/ (each names its source); the
-expected needs were read off those files by hand.
+The source cases read the actions in tests/data/derive/, written for these tests in the shapes
+real actions have (see its README); the expected needs were read off those files by hand.
 """
 
 from __future__ import annotations
@@ -38,27 +38,27 @@ def scan(text: str) -> CodeFindings:
     return findings
 
 
-# --- real sources ------------------------------------------------------------------------------
+# --- action sources ------------------------------------------------------------------------------
 
 
 def test_readme_required_permission_per_input() -> None:
-    """actions/stale: a need under an input with no default holds only when the step sets
-    it; under an input with a default it always holds."""
-    entry = derive("stale-readme")
+    """A need under an input with no default holds only when the step sets it; under an
+    input with a default it always holds (actions/stale's README has this form)."""
+    entry = derive("sweeper-readme")
     assert entry.understood  # its code is not in the folder; the README says it
     assert found(entry) == {
-        ("issues", "write", "readme", "stale-issue-message"),
-        ("pull-requests", "write", "readme", "stale-pr-message"),
-        ("issues", "write", "readme", None),  # stale-issue-label defaults to `Stale`
+        ("issues", "write", "readme", "issue-note"),
+        ("pull-requests", "write", "readme", "pull-note"),
+        ("issues", "write", "readme", None),  # idle-label defaults to `idle`
     }
     by_input = {n.when.input: n.where for n in entry.needs if n.when}
-    assert by_input == {"stale-issue-message": "README.md:9", "stale-pr-message": "README.md:18"}
+    assert by_input == {"issue-note": "README.md:9", "pull-note": "README.md:17"}
 
 
 def test_readme_permissions_prose_and_example() -> None:
-    """actions/labeler: `Requires: `pull-requests: write`` in a permissions section, and the
-    example's permissions: block."""
-    entry = derive("labeler-readme")
+    """`Requires: `pull-requests: write`` in a permissions section, and the example's
+    permissions: block (actions/labeler's README has both)."""
+    entry = derive("tagger-readme")
     assert entry.scopes("readme") == {"contents": "read", "pull-requests": "write",
                                       "issues": "write"}
     kinds = {(n.scope, n.evidence) for n in entry.needs}
@@ -67,9 +67,9 @@ def test_readme_permissions_prose_and_example() -> None:
 
 
 def test_code_call_sites_through_a_client_built_from_the_token() -> None:
-    """actions/stale's cache of state: list, then delete, caches with a client made by
-    getOctokit from the token input."""
-    entry = derive("stale-cache-code")
+    """List, then delete, caches with a client made by getOctokit from the token input (how
+    actions/stale keeps its state)."""
+    entry = derive("sweeper-cache-code")
     assert entry.understood, entry.unknown
     assert {(n.scope, n.level, n.evidence) for n in entry.needs} == {
         ("actions", "read", "octokit actions.getActionsCacheList"),
@@ -80,10 +80,10 @@ def test_code_call_sites_through_a_client_built_from_the_token() -> None:
 
 
 def test_bundle_counts_call_sites_not_the_endpoint_table() -> None:
-    """actions/labeler's bundle: the bundled endpoint table (and a deprecation message naming
-    `octokit.rest.orgs.addSecurityManagerTeam()`) and @actions/core's getIDToken wrapper are
-    no calls; `client.rest.issues.setLabels(` is."""
-    entry = derive("labeler-bundle")
+    """A bundle: the bundled endpoint table (and a deprecation message naming
+    `octokit.rest.teams.addOrUpdateProjectPermissionsInOrg()`) and the toolkit's getIDToken
+    wrapper are no calls; `api.rest.issues.setLabels(` is."""
+    entry = derive("tagger-bundle")
     assert entry.understood, entry.unknown
     assert [(n.scope, n.level, n.evidence, n.alternatives) for n in entry.needs] == [
         ("issues", "write", "octokit issues.setLabels", ("pull-requests",)),
@@ -91,18 +91,18 @@ def test_bundle_counts_call_sites_not_the_endpoint_table() -> None:
 
 
 def test_token_in_a_header_is_not_understood() -> None:
-    """actions/setup-python puts the token in an Authorization header for downloads."""
-    entry = derive("setup-python-raw")
+    """The token put in an Authorization header for downloads (as actions/setup-python does)."""
+    entry = derive("fetcher-raw-token")
     assert not entry.understood
-    assert any("install-python.ts:13: the token read here may go somewhere other" in r
+    assert any("install-tool.ts:13: the token read here may go somewhere other" in r
                for r in entry.unknown)
 
 
 def test_token_given_through_another_input() -> None:
     """The step hands the token to an input that is no token by default: its reads count."""
-    entry = derive("stale-cache-code", token_inputs=["repo-token"])
+    entry = derive("sweeper-cache-code", token_inputs=["repo-token"])
     assert entry.understood
-    entry = derive("setup-python-raw", token_inputs=[])  # the token is not handed to it
+    entry = derive("fetcher-raw-token", token_inputs=[])  # the token is not handed to it
     assert not any("token read here" in r for r in entry.unknown)
 
 
