@@ -353,3 +353,19 @@ def test_what_a_dependant_does_after_a_skip(condition: str, said: str | None,
         assert "still run" not in message and "'test', 'required'" in message
     else:
         assert said in message
+
+
+@pytest.mark.parametrize(("run", "found"), [
+    ("python -m pytest -x tests", "python -m pytest"),
+    ("npm ci\nnpm run test:unit -- --ci", "npm run test:unit"),
+    ("./node_modules/.bin/jest --ci", "jest"),
+    ("cd sub && go test ./...", "go test"),
+    ("make check-all", "make check-all"),
+    ("pip install pytest", None),  # installing a test runner runs no test
+    ("npm run build", None),
+    ("./deploy.sh test", None),
+])
+def test_the_test_commands_a_step_runs(run: str, found: str | None) -> None:
+    from gha_fix.transforms.fork_guard.tools import test_command
+
+    assert test_command({"run": run}) == found

@@ -64,3 +64,27 @@ def tool_reasons(found: list[tuple[list[str], str]]) -> list[str]:
         reasons.append(f"its script runs {quoted}, which {named} {verb} named after (an opaque "
                        f"step: it likely reads {them} from its environment)")
     return reasons
+
+
+def test_command(step: Any) -> str | None:
+    """The test-suite command a `run:` step runs (`pytest`, `npm run test:unit`), as
+    `test_runners` in transforms/data/fork_guard.yml lists them; None when it runs none."""
+    run = step.get("run") if isinstance(step, dict) else None
+    if not isinstance(run, str):
+        return None
+    entries = knowledge()["test_runners"]["commands"]
+    for words in program_words(run):
+        first = words[0].rsplit("/", 1)[-1] if "node_modules/.bin/" in words[0] else words[0]
+        written = [first, *words[1:3]]
+        for entry in entries:
+            size = len(entry.split())
+            said = " ".join(written[:size])
+            if said == entry or (entry.endswith("*") and said.startswith(entry[:-1])):
+                return said
+    return None
+
+
+def runs_tests(steps: Any) -> list[str]:
+    """The test commands the steps run (each once, in order)."""
+    found = [test_command(step) for step in steps] if isinstance(steps, list) else []
+    return list(dict.fromkeys(f for f in found if f))

@@ -24,6 +24,7 @@ from gha_fix.transforms.fork_guard.dependants import Fallout, fallout, needs_of,
 from gha_fix.transforms.fork_guard.guard import guarded_if
 from gha_fix.transforms.fork_guard.knowledge import action_name, knowledge
 from gha_fix.transforms.fork_guard.needs import GuardPlan, analyse, plan_job, unique
+from gha_fix.transforms.fork_guard.tools import runs_tests
 from gha_fix.transforms.lib.expressions import has_status_function
 from gha_fix.transforms.lib.workflow import env_values, trigger_events
 
@@ -135,11 +136,13 @@ class Workflow:
             return True
         dependants = fallout(job_id, self.jobs, self.fork_context) if plan.whole else Fallout()
         if plan.whole and not (dependants and self.steps_instead(job, plan)):
-            why = plan.why + (f"; an unsafe fix: {dependants.message(self.jobs)}"
-                              if dependants else "")
+            tests = runs_tests(job.get("steps"))
+            unsafe = [*([dependants.message(self.jobs)] if dependants else []),
+                      *([skips_tests(tests)] if tests else [])]
+            why = plan.why + (f"; an unsafe fix: {'; '.join(unsafe)}" if unsafe else "")
             self.skipped[job_id] = self.add_guard(
                 path, job.get("if"), plan.reasons, plan.comments, why,
-                Safety.UNSAFE if dependants else Safety.SAFE)
+                Safety.UNSAFE if unsafe else Safety.SAFE)
             return self.skipped[job_id]
         instead = (f"; its steps are guarded, not the job, since {dependants.message(self.jobs)}"
                    if plan.whole else "")
@@ -157,8 +160,10 @@ class Workflow:
                 self.out.append(Note("fork-guard", step_path, f"{self.name(step_path)}: "
                                      "already guarded against fork pull requests"))
             elif state == "runs":
-                self.add_guard(step_path, value, step.reasons, step.comments, instead,
-                               Safety.UNSAFE if step.inferred else Safety.SAFE)
+                tests = runs_tests([job["steps"][step.index]])
+                why = instead + (f"; an unsafe fix: {skips_tests(tests)}" if tests else "")
+                self.add_guard(step_path, value, step.reasons, step.comments, why,
+                               Safety.UNSAFE if step.inferred or tests else Safety.SAFE)
         if carried:
             self.out.append(Note("fork-guard", path, (
                 f"job '{job_id}': not guarded for {', '.join(unique(carried))}: empty on fork "
@@ -247,4 +252,10 @@ class Workflow:
                             details={"scope": "job", "events": events,
                                      "checkout": list(step_path)}))
         return True
+
+
+def skips_tests(tests: list[str]) -> str:
+    """Why a guard on a step or job that runs tests is no safe fix."""
+    return (f"it runs tests ({', '.join(tests)}), which every fork pull request would then "
+            "skip while the check passes (the secret may be optional for them)")
 
