@@ -166,6 +166,8 @@ def write_reasons(needs: analysis.StepNeeds | analysis.JobNeeds | None,
             node = expression_of(value) if "${{" in value else None
             if node is not None and truth(evaluate(node, ctx)) is False:
                 continue
+        if any(r.startswith(f"needs {need.scope}: write") for r in reasons):
+            continue  # one reason per scope: the first thing that needs it
         reasons.append(f"needs {need.scope}: write ({need.why})" if need.why
                        else f"needs {need.scope}: write")
         comments = comments or need.scope in kb["comment_scopes"]
