@@ -48,14 +48,15 @@ class DefaultToken:
 def read_default_token(slug: str, github_url: str | None = None,
                        offline: bool = False) -> DefaultToken:
     """The default token of `slug` (OWNER/REPO): the cache, else GitHub; never raises."""
-    from gha_fix.codemod.github_api import endpoint, find_token
-    from gha_fix.codemod.github_api import offline as offline_env
+    from gha_fix.codemod.github_files import offline_requested
 
-    if offline or offline_env():
+    if offline or offline_requested():
         return DefaultToken(None)
     if slug == UNKNOWN_SLUG:
         return DefaultToken(None, "default token: not read from GitHub (no GitHub `origin` "
                             "remote); jobs without a block are treated as before")
+    from gha_fix.codemod.github_api import endpoint, find_token  # the client: only now
+
     where = endpoint(github_url)
     cached = _cache_read(where.api_url, slug)
     if cached is not None:

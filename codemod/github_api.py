@@ -34,7 +34,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from gha_fix.codemod.github_files import origin
+from gha_fix.codemod.github_files import offline_requested, origin
 
 API_VERSION = "2022-11-28"
 USER_AGENT = "gha-fix (+https://github.com/; online diagnosis and pull requests)"
@@ -127,7 +127,7 @@ def _gh_token(host: str) -> Token | None:
 
 
 def offline() -> bool:
-    return os.environ.get("GHA_FIX_OFFLINE", "") not in ("", "0")
+    return offline_requested()
 
 
 def missing_access(github_url: str | None, flag: str) -> str | None:

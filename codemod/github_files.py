@@ -140,6 +140,12 @@ def parse_duration(text: str) -> float | None:
     return float(match.group(1)) * unit
 
 
+def offline_requested() -> bool:
+    """Whether the environment asks for no network at all (`GHA_FIX_OFFLINE=1`, as
+    `--offline`): no action metadata fetched, no GitHub API asked."""
+    return os.environ.get("GHA_FIX_OFFLINE", "") not in ("", "0")
+
+
 def origin(url: str) -> str:
     """`scheme://host:port` of `url` (the default port spelled out): where a token may go."""
     parts = urllib.parse.urlsplit(url)

@@ -73,6 +73,7 @@ def resolver_for(options: RunOptions) -> GitHubFiles:
         DEFAULT_TIMEOUT,
         DEFAULT_TTL,
         GitHubFiles,
+        offline_requested,
         parse_duration,
     )
 
@@ -81,7 +82,7 @@ def resolver_for(options: RunOptions) -> GitHubFiles:
             given = parse_duration(os.environ.get(variable) or "")
         return default if given is None else given
 
-    offline = options.offline or os.environ.get("GHA_FIX_OFFLINE", "") not in ("", "0")
+    offline = options.offline or offline_requested()
     base = os.environ.get("GHA_FIX_METADATA_URL", "https://raw.githubusercontent.com")
     api = os.environ.get("GHA_FIX_API_URL", "https://api.github.com")
     ttl = setting(options.metadata_ttl, "GHA_FIX_METADATA_TTL", DEFAULT_TTL)
