@@ -1,6 +1,5 @@
 """The `gha-fix` command line (typer); thin: the work happens in `gha_fix.codemod.runner`."""
 
-from __future__ import annotations
 
 import gc
 
@@ -524,7 +523,7 @@ def diagnose(
 
 
 def _diagnose_run(given: str, repo: Path | None, github_repo: str | None,
-                  github_url: str | None) -> Diagnosis:
+                  github_url: str | None) -> "Diagnosis":
     """`diagnose --run`: fetch the run and diagnose it (transforms/diagnose/run.py)."""
     from gha_fix.transforms.diagnose.run import RunError, diagnose_run
 
