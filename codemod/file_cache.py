@@ -16,7 +16,6 @@ Writes are a temp file + rename: another process sees the old file or the new on
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -24,6 +23,7 @@ import stat
 import tempfile
 import time
 import urllib.parse
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,9 +41,11 @@ class Untrusted(Exception):
 
 
 def source_folder(origin: str) -> str:
-    """`<host>-<hash of scheme://host:port>`: readable, and distinct per origin."""
+    """`<host>-<checksum of scheme://host:port>`: readable, and distinct per origin (a
+    folder name, not a secret: zlib's checksums, no OpenSSL to load at start-up)."""
     host = urllib.parse.urlsplit(origin).hostname or "local"
-    digest = hashlib.sha256(origin.encode()).hexdigest()[:12]
+    raw = origin.encode()
+    digest = f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}"
     return f"{_UNSAFE_NAME.sub('_', host)}-{digest}"
 
 

@@ -8,7 +8,6 @@ repository; `Analyser` walks jobs and steps and hands a `uses:` to `ActionReader
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import re
 from typing import TYPE_CHECKING, Any
@@ -155,7 +154,7 @@ def default_shell(job: dict, outer: str | None) -> str | None:
 
 def analyse_workflow(doc: Document, repo: RepoContext) -> dict[str, JobNeeds]:
     """JobNeeds for every job of `doc`, computed once per text and repo."""
-    key = "analysis:" + hashlib.blake2b(doc.text.encode(), digest_size=16).hexdigest()
+    key = "analysis:" + doc.text  # the text itself: an exact key, nothing to hash first
     cached = repo.scratch.get(key)
     if cached is None:
         from gha_fix.transforms.analysis.action_metadata import metadata_for
