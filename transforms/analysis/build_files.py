@@ -138,6 +138,15 @@ def folder_in(cwd: str, sub: str) -> str | None:
 
 
 def read_file(repo: RepoContext, rel: str) -> str | None:
+    """A build file's text (None: not a regular file inside the repository), read once per
+    repository: every `npm run`/`make` of every step asks again."""
+    key = f"build_files:{rel}"
+    if key not in repo.scratch:
+        repo.scratch[key] = _read(repo, rel)
+    return repo.scratch[key]
+
+
+def _read(repo: RepoContext, rel: str) -> str | None:
     try:
         file = repo.root / rel
         if not file.is_file() or not repo.inside(file):

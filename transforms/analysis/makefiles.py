@@ -294,7 +294,16 @@ def make_recipes(args: list[str], cwd: str, repo: RepoContext) -> list[Recipe] |
 def _with_includes(repo: RepoContext, rel: str, folder: str, given: dict[str, str]
                    ) -> Makefile:
     """`make_rules` of a Makefile, with the rules and variables of the files it includes by a
-    plain name (16 files at most)."""
+    plain name (16 files at most); worked out once per repository and command-line variables
+    (the result is only read)."""
+    key = f"makefiles:{rel}:{folder}:{sorted(given.items())}"
+    if key not in repo.scratch:
+        repo.scratch[key] = _read_with_includes(repo, rel, folder, given)
+    return repo.scratch[key]
+
+
+def _read_with_includes(repo: RepoContext, rel: str, folder: str, given: dict[str, str]
+                        ) -> Makefile:
     makefile = make_rules(read_file(repo, rel) or "", given)
     includes = list(makefile.includes)
     done = {rel}

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
+from functools import lru_cache
 
 from gha_fix.transforms.lib.workflow import EXPRESSION
 
@@ -215,6 +216,17 @@ def split_commands(line: str) -> tuple[list[list[str]], str]:
     backticks are commands of their own, in double quotes too; `${...}`, `${{ }}` and
     `$((...))` stay in their word; a redirection and its target are dropped; `#` at the start
     of a word starts a comment."""
+    commands, rest = _split_commands(line)
+    return [list(words) for words in commands], rest
+
+
+@lru_cache(maxsize=16384)  # the same lines come back: a script run by many steps, recipes
+def _split_commands(line: str) -> tuple[tuple[tuple[str, ...], ...], str]:
+    commands, rest = _split(line)
+    return tuple(tuple(words) for words in commands), rest
+
+
+def _split(line: str) -> tuple[list[list[str]], str]:
     if not _SPECIAL.search(line):  # most lines: one command, words split on spaces
         plain = line.split()
         return ([plain] if plain else []), ""
