@@ -35,30 +35,38 @@ class Knowledge:
                           or r"(?!)", re.MULTILINE)
 
     @cached_property
-    def command_literals(self) -> tuple[str, ...] | None:
-        """Text one of the rules needs (`push`, `goreleaser`; a rule's `literals:` when its
-        fixed text is one of several words): a script with none is skipped without a regex;
-        None when some rule needs no fixed text."""
+    def rule_literals(self) -> list[list[str]]:
+        """Per rule of `run_commands`, the texts one of which every match holds (`push`,
+        `goreleaser`; a rule's `literals:` when its fixed text is one of several words);
+        [''] for a rule that needs no fixed text."""
         from gha_fix.transforms.knowledge_files import derived
 
         if self.run_commands is builtin_knowledge().run_commands:  # worked out once, cached
             from gha_fix.transforms.analysis.registries import rules
 
             # in the order of `run_commands`: run_commands.yml's rules, then the registries'
-            per_rule = [*derived("run_commands.yml", "literals", rule_literals),
-                        *derived("registries.yml", "literals",
-                                 lambda data: rule_literals(rules(data)))]
-        else:
-            per_rule = rule_literals(self.run_commands)
+            return [*derived("run_commands.yml", "literals", rule_literals),
+                    *derived("registries.yml", "literals",
+                             lambda data: rule_literals(rules(data)))]
+        return rule_literals(self.run_commands)
+
+    @cached_property
+    def command_literals(self) -> tuple[str, ...] | None:
+        """Every text some rule needs: a script with none is skipped without a regex; None
+        when some rule needs no fixed text."""
+        per_rule = self.rule_literals
         if not all(all(found) for found in per_rule):
             return None
         return tuple(literal for found in per_rule for literal in found)
 
     def may_match_command(self, text: str) -> bool:
-        literals = self.command_literals
-        if literals is not None and not any(lit in text for lit in literals):
-            return False
-        return self.any_command.search(text) is not None
+        """Whether some rule matches in `text`: only the rules whose fixed text is there are
+        tried (one alternation of every rule over a whole script is slow)."""
+        if self.command_literals is None:
+            return self.any_command.search(text) is not None
+        return any(rule["regex"].search(text) is not None
+                   for rule, found in zip(self.run_commands, self.rule_literals, strict=True)
+                   if any(literal in text for literal in found))
 
 
 def rule_literals(rules: list[dict[str, Any]]) -> list[list[str]]:
