@@ -74,3 +74,17 @@ def test_an_unwritable_cache_costs_nothing(cache_home: Path) -> None:
     (cache_home / "gha-fix" / "knowledge").write_text("not a folder")
     assert knowledge_files.load("fork_guard.yml")
     assert (cache_home / "gha-fix" / "knowledge").read_text() == "not a folder"
+
+
+def test_derived_facts_are_worked_out_once_per_text(cache_home: Path) -> None:
+    calls: list[int] = []
+
+    def count_rules(rules: list) -> int:
+        calls.append(1)
+        return len(rules)
+
+    first = knowledge_files.derived("run_commands.yml", "count", count_rules)
+    second = knowledge_files.derived("run_commands.yml", "count", count_rules)
+    assert first == second == len(knowledge_files.load("run_commands.yml"))
+    assert calls == [1]  # the second came from the cache file
+    assert knowledge_files.derived("run_commands.yml", "other", lambda _: "x") == "x"
