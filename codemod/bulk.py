@@ -20,7 +20,6 @@ from functools import partial
 from pathlib import Path
 
 from gha_fix.codemod.diff import file_diff
-from gha_fix.codemod.git import CommitOptions
 from gha_fix.codemod.model import RepoResult
 from gha_fix.codemod.pool import Counts, PoolRun, counts, deferred_interrupt, pack, run_pool
 from gha_fix.codemod.repo import is_repo_root
@@ -39,6 +38,16 @@ class Mode(Enum):
     DRY_RUN = "dry-run"  # compute the changes (and their diffs); write nothing
     WRITE = "write"  # write the fixed files (`--no-commit`)
     COMMIT = "commit"  # commit the fixes on a new branch
+
+
+@dataclass(frozen=True)
+class CommitOptions:
+    """How `Mode.COMMIT` commits (`codemod/git.py`)."""
+
+    branch: str | None = None  # default: gha-fix/<short id of the change>
+    force: bool = False  # replace an existing branch
+    push: str | None = None  # remote to push the branch to
+    pull_request: bool = False  # --pr: then open a pull request (codemod/pull_request.py)
 
 
 @dataclass(frozen=True)

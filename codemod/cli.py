@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from gha_fix.codemod.bulk import DEFAULT_DEPTH, Mode
+from gha_fix.codemod.bulk import DEFAULT_DEPTH, CommitOptions, Mode
 from gha_fix.codemod.config import ConfigError
-from gha_fix.codemod.git import CommitOptions
 from gha_fix.codemod.model import Status
 from gha_fix.codemod.output import (
     MASKED_NOTE,

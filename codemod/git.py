@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
     from git import Repo
 
+    from gha_fix.codemod.bulk import CommitOptions
+
 # Files git leaves in its folder while an operation is half done.
 _IN_PROGRESS = {
     "MERGE_HEAD": "a merge",
@@ -55,14 +57,6 @@ _IN_PROGRESS = {
     "REVERT_HEAD": "a revert",
     "BISECT_LOG": "a bisect",
 }
-
-
-@dataclass(frozen=True)
-class CommitOptions:
-    branch: str | None = None  # default: gha-fix/<short id of the change>
-    force: bool = False  # replace an existing branch
-    push: str | None = None  # remote to push the branch to
-    pull_request: bool = False  # --pr: then open a pull request (codemod/pull_request.py)
 
 
 @dataclass

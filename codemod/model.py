@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gha_fix.codemod.document import YamlPath
 from gha_fix.codemod.operations import Operation
-from gha_fix.codemod.python_edit import PythonEdit
+
+if TYPE_CHECKING:  # the Python editor is imported when a repository has Python to fix
+    from gha_fix.codemod.python_edit import PythonEdit
 
 
 class Safety(str, Enum):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from gha_fix.transforms.patterns import required_literal
+from gha_fix.transforms.patterns import LazyPattern, required_literal
 
 if TYPE_CHECKING:
     from gha_fix.codemod.repo import RepoContext
@@ -19,20 +19,13 @@ class Knowledge:
     gh: dict[str, Any]  # gh_commands.yml: `release create` -> scopes
     rest: dict[str, Any]  # rest_endpoints.yml: REST paths and octokit methods -> scopes
     # run_commands.yml and the registries' logins and publishing commands (registries.py),
-    # each rule with its compiled `regex`
+    # each rule with its `regex` (a LazyPattern)
     run_commands: list[dict[str, Any]]
     inert: dict[str, frozenset[str]] = field(default_factory=dict)  # shell_inert.yml
     # the repo's own `permissions: commands:` (`make release: {contents: write}`, `make: {}`)
     commands: dict[str, dict[str, Any]] = field(default_factory=dict)
     # registries.yml: the registries of GitHub Packages, their logins and publishing commands
     registries: dict[str, Any] = field(default_factory=dict)
-
-    @cached_property
-    def any_command(self) -> re.Pattern[str]:
-        """One pass over a line instead of one per rule (most lines match none)."""
-        # MULTILINE: `^` (a command at the start of a line) also holds in a whole script
-        return re.compile("|".join(f"(?:{rule['pattern']})" for rule in self.run_commands)
-                          or r"(?!)", re.MULTILINE)
 
     @cached_property
     def rule_literals(self) -> list[list[str]]:
@@ -50,24 +43,16 @@ class Knowledge:
                              lambda data: rule_literals(rules(data)))]
         return rule_literals(self.run_commands)
 
-    @cached_property
-    def command_literals(self) -> tuple[str, ...] | None:
-        """Every text some rule needs: a script with none is skipped without a regex; None
-        when some rule needs no fixed text."""
-        per_rule = self.rule_literals
-        if not all(all(found) for found in per_rule):
-            return None
-        return tuple(literal for found in per_rule for literal in found)
+    def rules_for(self, text: str) -> list[dict[str, Any]]:
+        """The rules of `run_commands` that may match in `text`, in their order: those whose
+        fixed text is there, and those that need none (most scripts hold no rule's text, and
+        a rule's regex is compiled only when a text holds it)."""
+        return [rule for rule, found in zip(self.run_commands, self.rule_literals, strict=True)
+                if any(literal in text for literal in found)]
 
     def may_match_command(self, text: str) -> bool:
-        """Whether some rule matches in `text`: only the rules whose fixed text is there are
-        tried (one alternation of every rule over a whole script is slow)."""
-        if self.command_literals is None:
-            return self.any_command.search(text) is not None
-        return any(rule["regex"].search(text) is not None
-                   for rule, found in zip(self.run_commands, self.rule_literals, strict=True)
-                   if any(literal in text for literal in found))
-
+        """Whether some rule of `run_commands` matches in `text`."""
+        return any(rule["regex"].search(text) is not None for rule in self.rules_for(text))
 
 def rule_literals(rules: list[dict[str, Any]]) -> list[list[str]]:
     """Per rule, the texts one of which every match holds (its `literals:`, else the fixed
@@ -86,7 +71,7 @@ def builtin_knowledge() -> Knowledge:
         gh=load("gh_commands.yml")["commands"],
         rest=load("rest_endpoints.yml"),
         run_commands=[
-            *({**rule, "regex": re.compile(rule["pattern"], re.MULTILINE)}
+            *({**rule, "regex": LazyPattern(rule["pattern"], re.MULTILINE)}
               for rule in load("run_commands.yml")),
             *compiled(registries),
         ],

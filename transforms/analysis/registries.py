@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from gha_fix.transforms.analysis.tokens import GITHUB, Scope
 from gha_fix.transforms.lib.workflow import env_values
+from gha_fix.transforms.patterns import LazyPattern
 
 if TYPE_CHECKING:
     from gha_fix.transforms.analysis.knowledge import Knowledge
@@ -58,7 +59,7 @@ def logins_in_script(script: str, scope: Scope, kb: Knowledge) -> frozenset[str]
     """The registries a `run:` script logs in to with the GITHUB_TOKEN."""
     if not (scope.names_token(script) or scope.token_in_env()):
         return frozenset()
-    return frozenset(rule["registry"] for rule in kb.run_commands
+    return frozenset(rule["registry"] for rule in kb.rules_for(script)
                      if rule.get("registry") and rule["token"] == "always"
                      and rule["regex"].search(script))
 
@@ -94,6 +95,6 @@ def login_holds(login: dict[str, Any], with_: dict[str, Any], scope: Scope) -> b
 
 
 def compiled(registries: dict[str, Any]) -> list[dict[str, Any]]:
-    """`rules(registries)`, each with its compiled `regex`."""
-    return [{**rule, "regex": re.compile(rule["pattern"], re.MULTILINE)}
+    """`rules(registries)`, each with its `regex` (compiled when first used)."""
+    return [{**rule, "regex": LazyPattern(rule["pattern"], re.MULTILINE)}
             for rule in rules(registries)]

@@ -213,9 +213,7 @@ class ScriptReader:
             if any_api and API_URL.search(line) and _AUTH.search(line):
                 understood.update(("curl", "wget"))
                 self.curl(line, result)
-            if not any_rule or not self.kb.any_command.search(line):
-                continue
-            for rule in self.kb.run_commands:
+            for rule in self.kb.rules_for(line) if any_rule else ():
                 match = rule["regex"].search(line)
                 if match is None:
                     continue
@@ -291,9 +289,8 @@ class ScriptReader:
         # the rule matches the command itself, not words of its arguments; a registry's
         # publish rule (`gradle publish*`) says what the token in its environment is for, not
         # what the task's code does with .git/config
-        if self.kb.may_match_command(text) and any(
-                rule["regex"].match(text) for rule in self.kb.run_commands
-                if rule.get("token") != "registry"):
+        if any(rule["regex"].match(text) for rule in self.kb.rules_for(text)
+               if rule.get("token") != "registry"):
             return True
         return in_catalogue(programs()[1], tokens)
 

@@ -100,8 +100,7 @@ def apply_edit(root: Path, transform: Transform, mode_name: str, branch: str | N
                force: bool = False, push: str | None = None) -> RepoResult:
     """Run `transform` over the repository at `root` as `gha-fix apply` would: `mode_name` is
     `dry-run`, `write` (`--no-commit`) or `commit` (on a new branch, `branch` or the default)."""
-    from gha_fix.codemod.bulk import Mode, RunSpec, Target, run_one
-    from gha_fix.codemod.git import CommitOptions
+    from gha_fix.codemod.bulk import CommitOptions, Mode, RunSpec, Target, run_one
     from gha_fix.codemod.runner import RunOptions
 
     mode = Mode(mode_name)

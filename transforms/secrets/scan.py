@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gha_fix.codemod.document import Document, DocumentError, YamlPath
 from gha_fix.codemod.repo import RepoContext, relative
@@ -23,8 +23,10 @@ from gha_fix.transforms.secrets.detect import (
     table,
     valid_name,
 )
-from gha_fix.transforms.secrets.python import PyHit, python_hits
 from gha_fix.transforms.secrets.shell import script_hits
+
+if TYPE_CHECKING:  # the Python scanner is imported when a repository has Python to scan
+    from gha_fix.transforms.secrets.python import PyHit
 
 _CACHE = "secrets:plan"
 
@@ -77,6 +79,8 @@ def plan_for(repo: RepoContext) -> Plan:
             source = repo.read_text(rel)
         except DocumentError:  # not a regular UTF-8 file inside the repository
             continue
+        from gha_fix.transforms.secrets.python import python_hits
+
         hits = python_hits(source)
         fixable = [h for h in hits if not h.note]
         for hit in fixable:
@@ -241,6 +245,8 @@ def shell_of(data: dict, job: dict, step: dict) -> str:
 def _run_site(path: YamlPath, script: str, shell: str, tests: set[str],
               unkeyed: Sequence[Rule] | None = None) -> Site | None:
     if shell == "python":
+        from gha_fix.transforms.secrets.python import python_hits
+
         found = python_hits(script)
         hits = [Hit(h.start, h.end, h.value, h.label, h.type_name, h.safe, h.prefix)
                 for h in found]

@@ -6,19 +6,21 @@ changes; the engine renders, splices and verifies (YAML operations for workflows
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from gha_fix.codemod.document import Document, YamlPath
 from gha_fix.codemod.model import FileFix, FileNote, Fix, Note, Safety, SecretToCreate, Span
 from gha_fix.codemod.operations import EditError, Operation, ReplaceValue, SetKey
-from gha_fix.codemod.python_edit import apply_python_edits
 from gha_fix.codemod.repo import RepoContext
 from gha_fix.codemod.transform import Transform
 from gha_fix.transforms import register
 from gha_fix.transforms.secrets.detect import Hit
-from gha_fix.transforms.secrets.python import PyHit, environ_edits, python_hits
 from gha_fix.transforms.secrets.scan import Plan, Site, plan_for, python_runs, scan_workflow
 from gha_fix.transforms.secrets.shell import rewrite_script
 from gha_fix.transforms.secrets.spans import value_span
+
+if TYPE_CHECKING:  # the Python side is imported when a repository has Python to fix
+    from gha_fix.transforms.secrets.python import PyHit
 
 ID = "secrets"
 _WHERE = {"env": "env", "with": "input", "secrets": "secrets", "credentials": "credentials"}
@@ -149,6 +151,8 @@ class SecretsTransform(Transform):
 
     # --- other files of the repo (Python scripts) -------------------------------------------
     def run_files(self, repo: RepoContext) -> Iterable[FileFix | FileNote]:
+        from gha_fix.transforms.secrets.python import environ_edits
+
         plan = plan_for(repo)
         for rel, hits in sorted(plan.python.items()):
             for hit in hits:
@@ -180,6 +184,9 @@ class SecretsTransform(Transform):
 def _rewrite_python_run(script: str, names: Mapping[str, str], values: set[str]) -> str | None:
     """A `shell: python` script with the literals holding `values` moved to `os.environ`
     (rendered and verified by the engine), or None if that cannot be done."""
+    from gha_fix.codemod.python_edit import apply_python_edits
+    from gha_fix.transforms.secrets.python import environ_edits, python_hits
+
     edits = environ_edits([h for h in python_hits(script) if h.value in values], names)
     try:
         return apply_python_edits(script, edits, "run: script")
@@ -230,6 +237,8 @@ def _rotate(doc: Document, site: Site, hit: Hit, plan: Plan) -> str:
                 if py.value == hit.value:
                     return f"{rel}:{py.line}"
     if site.key == "python":  # a `shell: python` block: the line inside the block
+        from gha_fix.transforms.secrets.python import python_hits
+
         node = doc.node(site.path)
         py = next((p for p in python_hits(site.value) if p.value == hit.value), None)
         if node is not None and py is not None:
