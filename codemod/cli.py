@@ -8,15 +8,32 @@ import gc
 gc.set_threshold(50_000, 20, 20)
 
 import sys
-from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from gha_fix.codemod.bulk import DEFAULT_DEPTH, CommitOptions, Mode
-from gha_fix.codemod.config import ConfigError
+from gha_fix.codemod.bulk import CommitOptions, Mode
+from gha_fix.codemod.cli_options import (
+    CheckFormat,
+    ConfigOpt,
+    DepthOpt,
+    Format,
+    FormatOpt,
+    GitHubUrlOpt,
+    IgnoreOpt,
+    JobsOpt,
+    OfflineOpt,
+    PathsArg,
+    ReportOpt,
+    ReposFromOpt,
+    SelectOpt,
+    ShardOpt,
+    TimeoutOpt,
+    TtlOpt,
+    UnsafeOpt,
+    ids,
+)
 from gha_fix.codemod.model import Status
 from gha_fix.codemod.output import (
     MASKED_NOTE,
@@ -26,7 +43,8 @@ from gha_fix.codemod.output import (
     print_messages,
 )
 from gha_fix.codemod.paths import display_path
-from gha_fix.codemod.pool import PoolRun
+from gha_fix.codemod.run_request import RunRequest, fail, interrupted
+from gha_fix.codemod.run_request import run as run_request
 
 if TYPE_CHECKING:
     from gha_fix.transforms.diagnose.report import Diagnosis
@@ -38,208 +56,6 @@ app = typer.Typer(
     "'403 Resource not accessible by integration'.",
     epilog="Examples:  gha-fix check .    gha-fix apply --dry-run .    gha-fix transforms",
 )
-
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
-
-
-class CheckFormat(str, Enum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
-
-
-def _ids(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
-
-
-PathsArg = Annotated[
-    list[Path] | None, typer.Argument(help="Repository roots, or folders to search for them "
-                                   "(default: the current folder).")
-]
-SelectOpt = Annotated[
-    str | None, typer.Option("--select", help="Only these transforms (comma-separated ids).")
-]
-IgnoreOpt = Annotated[
-    str | None, typer.Option("--ignore", help="Skip these transforms (comma-separated ids).")
-]
-UnsafeOpt = Annotated[
-    bool, typer.Option("--unsafe-fixes", help="Also apply fixes marked unsafe.")
-]
-FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", help="Config file to use instead of .github/gha-fix.yml."),
-]
-ReposFromOpt = Annotated[
-    Path | None,
-    typer.Option("--repos-from", help="Read repository paths from FILE (one a line).",
-                 rich_help_panel="Many repositories"),
-]
-JobsOpt = Annotated[
-    int | None,
-    typer.Option("--jobs", "-j", min=1, help="Repositories processed in parallel "
-                 "(default: CPU count).", rich_help_panel="Many repositories"),
-]
-ShardOpt = Annotated[
-    str | None,
-    typer.Option("--shard", metavar="K/N", help="Only the K-th of N deterministic parts of the "
-                 "repositories (a CI matrix).", rich_help_panel="Many repositories"),
-]
-ReportOpt = Annotated[
-    Path | None,
-    typer.Option("--report", help="Write per-repository results (JSON) to this file.",
-                 rich_help_panel="Many repositories"),
-]
-OfflineOpt = Annotated[
-    bool,
-    typer.Option("--offline", help="Never fetch action metadata from GitHub: use the cache "
-                 "and the offline index only (also: GHA_FIX_OFFLINE=1)."),
-]
-TtlOpt = Annotated[
-    str | None,
-    typer.Option("--metadata-ttl", metavar="DURATION",
-                 help="How long cached action metadata of a tag or branch is trusted before it "
-                 "is fetched again: 90s, 30m, 12h, 7d (default 1d; also GHA_FIX_METADATA_TTL). "
-                 "Metadata at a commit SHA never changes and is kept."),
-]
-TimeoutOpt = Annotated[
-    str | None,
-    typer.Option("--metadata-timeout", metavar="DURATION",
-                 help="How long the whole run may spend fetching action metadata (all "
-                 "workers together): 10s, 1m (default 10s; also GHA_FIX_METADATA_TIMEOUT). "
-                 "Then it goes on from the cache and the offline index."),
-]
-DepthOpt = Annotated[
-    int,
-    typer.Option("--depth", min=1, help="How deep to search a PATH that is not a repo root.",
-                 rich_help_panel="Many repositories"),
-]
-
-
-GitHubUrlOpt = Annotated[
-    str | None,
-    typer.Option("--github-url", metavar="URL",
-                 help="GitHub Enterprise Server: its URL (https://HOST; the API is "
-                 "https://HOST/api/v3). Default: GH_HOST, else github.com.",
-                 rich_help_panel="GitHub"),
-]
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """What `apply` or `check` asks of a run, from its command line."""
-
-    mode: Mode
-    paths: tuple[Path, ...] = ()
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    unsafe_fixes: bool = False
-    config: Path | None = None
-    repos_from: Path | None = None
-    jobs: int | None = None
-    shard: str | None = None
-    depth: int = DEFAULT_DEPTH
-    commit: CommitOptions = field(default_factory=CommitOptions)
-    offline: bool = False
-    metadata_ttl: str | None = None  # as given: 90s, 30m, 12h, 7d
-    metadata_timeout: str | None = None  # as given: 10s, 1m
-    report: Path | None = None  # --report: checked before anything runs
-    texts: bool = False  # the results keep the files' texts (SARIF)
-    github_url: str | None = None  # --github-url: where the default token is read
-
-
-# what a user may type after a flag believing it takes a value (`--dry-run true`)
-_FLAG_VALUES = {"true", "false", "yes", "no", "on", "off", "1", "0"}
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"gha-fix: {message}", err=True)
-    raise typer.Exit(2)
-
-
-def _check_report(report: Path) -> None:
-    """Exit 2 unless `report` can be written: found out before any repository is changed."""
-    import tempfile
-
-    if report.is_dir():
-        _fail(f"{report}: cannot write the report: it is a folder")
-    try:
-        with tempfile.NamedTemporaryFile(dir=report.parent, prefix=".gha-fix-"):
-            pass
-        if report.exists():
-            with report.open("r+b"):
-                pass
-    except OSError as exc:
-        _fail(f"{report}: cannot write the report: {exc.strerror or exc}")
-
-
-def _interrupted(run: PoolRun) -> None:
-    """Ctrl-C stopped the run: say how far it got and exit 130 (the outputs, the summary and
-    `--report` cover the repositories done)."""
-    if run.interrupted:
-        typer.echo(f"gha-fix: interrupted after {len(run.results)} of {run.total} "
-                   "repositories; the others were not touched", err=True)
-        raise typer.Exit(130)
-
-
-def _run(request: RunRequest) -> PoolRun:
-    """Find the repositories and process them; bad arguments exit 2 before any is touched."""
-    from gha_fix.codemod.bulk import (
-        ProgressBar,
-        ReposFileError,
-        RunSpec,
-        ShardError,
-        discover,
-        parse_shard,
-        read_repos_file,
-        run_fleet,
-    )
-    from gha_fix.codemod.bulk import shard as take_shard
-    from gha_fix.codemod.github_files import parse_duration
-    from gha_fix.codemod.repo import is_repo_root
-    from gha_fix.codemod.runner import RunOptions, select_transforms
-
-    for path in request.paths:
-        if path.as_posix().lower() in _FLAG_VALUES and not path.exists():
-            _fail(f"{path}: no such folder (flags such as --dry-run take no value: write the "
-                  "flag alone)")
-    durations: dict[str, float | None] = {}
-    for flag, given in (("--metadata-ttl", request.metadata_ttl),
-                        ("--metadata-timeout", request.metadata_timeout)):
-        durations[flag] = parse_duration(given) if given is not None else None
-        if given is not None and durations[flag] is None:
-            _fail(f"{flag} {given!r}: expected a duration such as 90s, 30m, 12h or 7d")
-    options = RunOptions(
-        unsafe_fixes=request.unsafe_fixes, config=request.config, select=request.select,
-        ignore=request.ignore, offline=request.offline,
-        metadata_ttl=durations["--metadata-ttl"],
-        metadata_timeout=durations["--metadata-timeout"], github_url=request.github_url,
-    )
-    try:  # fail fast on bad arguments, before touching any repo
-        select_transforms({}, options) if options.select or options.ignore else None
-        part = parse_shard(request.shard) if request.shard else None
-        listed = read_repos_file(request.repos_from) if request.repos_from else []
-    except (ConfigError, ShardError, ReposFileError, OSError) as exc:
-        _fail(f"{request.repos_from}: {exc.strerror}" if isinstance(exc, OSError) else str(exc))
-    if request.report is not None:
-        _check_report(request.report)
-    given = [*request.paths, *listed] or [Path(".")]
-    targets = discover(given, request.depth)
-    if not any(t.error or is_repo_root(t.path) for t in targets):
-        shown = " ".join(display_path(p) for p in given)
-        typer.echo(f"gha-fix: nothing found: no repository (a folder with .github/workflows/) "
-                   f"under {shown}, {request.depth} levels deep", err=True)
-        return PoolRun(0)
-    if part:
-        targets = take_shard(targets, *part)
-    spec = RunSpec(request.mode, options, request.commit, diffs=request.mode is Mode.DRY_RUN,
-                   many=len(targets) > 1, texts=request.texts)
-    show = sys.stderr.isatty() and len(targets) > 1
-    return run_fleet(targets, spec, request.jobs, ProgressBar(len(targets)) if show else None)
 
 
 @app.command(
@@ -317,7 +133,7 @@ def apply(
         from gha_fix.codemod.github_api import missing_access
 
         if why := missing_access(github_url, "--pr"):
-            _fail(why)
+            fail(why)
         push = True  # --pr implies --push
     if secrets_file is not None:  # refused before any work (codemod/secrets_file.py)
         from gha_fix.codemod.secrets_file import SecretsFileError, prepare
@@ -325,11 +141,11 @@ def apply(
         try:
             prepare(secrets_file, paths or [], depth, repos_from is not None)
         except SecretsFileError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     commit = CommitOptions(branch=branch, force=force, push=remote if push else None,
                            pull_request=pull_request)
-    run = _run(RunRequest(
-        mode, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config, repos_from,
+    run = run_request(RunRequest(
+        mode, tuple(paths or ()), ids(select), ids(ignore), unsafe_fixes, config, repos_from,
         jobs, shard, depth, commit, offline, metadata_ttl, metadata_timeout, report,
         github_url=github_url))
     # each of `run.results` is rebuilt when read (printed a repository at a time); `results`
@@ -355,10 +171,10 @@ def apply(
         try:  # a dry run writes nothing: it names the secrets it would write
             said = finish_secrets(secrets_file, run.results, dry_run)
         except SecretsFileError as exc:  # its message never holds a value
-            _fail(str(exc))
+            fail(str(exc))
         if said:
             typer.echo(said, err=True)
-    _interrupted(run)
+    interrupted(run)
     raise typer.Exit(2 if any(r.errors for r in results) else 0)
 
 
@@ -390,8 +206,8 @@ def check(
     """Report what `apply` would change as `file:line: \\[transform] message`; for CI."""
     from gha_fix.codemod.report import github_annotations, summary_line, text_lines, to_json
 
-    run = _run(RunRequest(
-        Mode.CHECK, tuple(paths or ()), _ids(select), _ids(ignore), unsafe_fixes, config,
+    run = run_request(RunRequest(
+        Mode.CHECK, tuple(paths or ()), ids(select), ids(ignore), unsafe_fixes, config,
         repos_from, jobs, shard, depth, offline=offline, metadata_ttl=metadata_ttl,
         metadata_timeout=metadata_timeout, report=report,
         texts=output_format is CheckFormat.sarif, github_url=github_url))
@@ -414,7 +230,7 @@ def check(
         print_messages(results)
         typer.echo(summary_line(results, "due"), err=True)
     finish(results, report)
-    _interrupted(run)
+    interrupted(run)
     due = any(r.status is not Status.SUPPRESSED for repo in results for r in repo.fixes())
     raise typer.Exit(2 if any(r.errors for r in results) else 1 if due else 0)
 
@@ -483,17 +299,17 @@ def diagnose(
     from gha_fix.transforms.diagnose import LogError, diagnose, read_log, text_lines, to_json
 
     if (log_file is None) == (run is None):
-        _fail("give a log (a file, or - for stdin) or --run URL|ID, not both")
+        fail("give a log (a file, or - for stdin) or --run URL|ID, not both")
     if not apply_edit and (dry_run or no_commit or branch or force or push):
-        _fail("--dry-run, --no-commit, --branch, --force and --push go with --apply")
+        fail("--dry-run, --no-commit, --branch, --force and --push go with --apply")
     mode = Mode.DRY_RUN if dry_run else Mode.WRITE if no_commit else Mode.COMMIT
     if mode is not Mode.COMMIT and (branch or force or push):
-        _fail("--branch, --force and --push commit: they do not go with --dry-run or "
+        fail("--branch, --force and --push commit: they do not go with --dry-run or "
               "--no-commit")
     if repo is None and (Path(".github") / "workflows").is_dir():
         repo = Path(".")
     elif repo is not None and not (repo / ".github" / "workflows").is_dir():
-        _fail(f"--repo {display_path(repo)}: no .github/workflows/ there")
+        fail(f"--repo {display_path(repo)}: no .github/workflows/ there")
     if run is not None:
         result = _diagnose_run(run, repo, github_repo, github_url)
     else:
@@ -501,9 +317,9 @@ def diagnose(
             data = sys.stdin.buffer.read() if log_file == "-" else Path(log_file).read_bytes()
             lines = read_log(data, log_file)
         except OSError as exc:
-            _fail(f"{log_file}: {exc.strerror or exc}")
+            fail(f"{log_file}: {exc.strerror or exc}")
         except LogError as exc:
-            _fail(f"{log_file}: {exc}")
+            fail(f"{log_file}: {exc}")
         result = diagnose(lines, repo)
     if output_format is Format.json:
         typer.echo(to_json(result))
@@ -529,7 +345,7 @@ def _diagnose_run(given: str, repo: Path | None, github_repo: str | None,
     try:
         return diagnose_run(given, repo, github_repo, github_url)
     except RunError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @app.command("transforms")
