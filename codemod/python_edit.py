@@ -219,7 +219,7 @@ def _verify(source: str, old: cst.Module, new: str, targets: list[_Target],
     from libcst.metadata import MetadataWrapper
 
     try:
-        edited = MetadataWrapper(cst.parse_module(new))
+        edited = MetadataWrapper(cst.parse_module(new), unsafe_skip_copy=True)
     except cst.ParserSyntaxError:
         raise EditError(f"{path}: the edited file does not parse") from None
     if not _compiles(new, path) and _compiles(source, path):

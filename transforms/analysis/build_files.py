@@ -38,6 +38,9 @@ class Recipe:
     why: str = ""
 
 
+_MEMO = "analysis:build-file-recipes"  # in RepoContext.scratch
+
+
 def recipes(tokens: list[str], cwd: str | None, repo: RepoContext) -> list[Recipe] | None:
     """The recipes a command runs (in order), or None when it names no build file (`npm ci`
     without lifecycle scripts is [], `npm audit` is None).  `cwd`: the folder the command
@@ -49,7 +52,13 @@ def recipes(tokens: list[str], cwd: str | None, repo: RepoContext) -> list[Recip
     if cwd is None:
         name = " ".join(tokens[:2])
         return [Recipe(name, name, None, "", "it runs in a folder decided at run time")]
-    return reader(tokens[1:], cwd, repo)
+    # the same command in the same folder reads the same files: worked out once a repository
+    memo: dict[tuple[str, ...], list[Recipe] | None] = repo.scratch.setdefault(_MEMO, {})
+    key = (cwd, *tokens)
+    if key not in memo:
+        memo[key] = reader(tokens[1:], cwd, repo)
+    found = memo[key]
+    return None if found is None else list(found)
 
 
 def only_runs_recipes(tokens: list[str]) -> bool:

@@ -43,12 +43,22 @@ class Knowledge:
                              lambda data: rule_literals(rules(data)))]
         return rule_literals(self.run_commands)
 
+    @cached_property
+    def _rules_by_literal(self) -> list[tuple[str, tuple[int, ...]]]:
+        """Each fixed text some rule needs, with the rules (by index) that need one of theirs."""
+        by_literal: dict[str, list[int]] = {}
+        for index, found in enumerate(self.rule_literals):
+            for literal in dict.fromkeys(found):
+                by_literal.setdefault(literal, []).append(index)
+        return [(literal, tuple(rules)) for literal, rules in by_literal.items()]
+
     def rules_for(self, text: str) -> list[dict[str, Any]]:
         """The rules of `run_commands` that may match in `text`, in their order: those whose
         fixed text is there, and those that need none (most scripts hold no rule's text, and
         a rule's regex is compiled only when a text holds it)."""
-        return [rule for rule, found in zip(self.run_commands, self.rule_literals, strict=True)
-                if any(literal in text for literal in found)]
+        indexes = {index for literal, rules in self._rules_by_literal if literal in text
+                   for index in rules}
+        return [self.run_commands[index] for index in sorted(indexes)]
 
     def may_match_command(self, text: str) -> bool:
         """Whether some rule of `run_commands` matches in `text`."""

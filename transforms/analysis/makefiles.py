@@ -174,12 +174,17 @@ def _unexpanded(text: str) -> str:
     out: list[str] = []
     index = 0
     while index < len(text):
-        char = text[index]
-        if char == "$" and text[index + 1:index + 2] == "$":
+        dollar = text.find("$", index)
+        if dollar < 0:  # the rest holds no `$`: as it is
+            out.append(text[index:])
+            break
+        out.append(text[index:dollar])
+        index = dollar
+        if text[index + 1:index + 2] == "$":
             out.append("$$")
             index += 2
             continue
-        if char == "$" and text[index + 1:index + 2] in ("(", "{"):
+        if text[index + 1:index + 2] in ("(", "{"):
             opening = text[index + 1]
             closing = ")" if opening == "(" else "}"
             depth, end = 1, index + 2
@@ -203,7 +208,7 @@ def _unexpanded(text: str) -> str:
                 out.append("${MAKE_VALUE}")
             index = end
             continue
-        out.append(char)
+        out.append("$")  # a `$x` of the shell
         index += 1
     return "".join(out)
 

@@ -205,15 +205,15 @@ class ScriptReader:
         text = "\n".join(lines)
         any_gh = "gh" in text and _GH.search(text) is not None
         any_api = bool(script_has_token or token_vars) and API_URL.search(text) is not None
-        any_rule = self.kb.may_match_command(text)
-        for line in lines if any_gh or any_api or any_rule else ():
+        rules = [rule for rule in self.kb.rules_for(text) if rule["regex"].search(text)]
+        for line in lines if any_gh or any_api or rules else ():
             for match in _GH.finditer(line) if any_gh else ():
                 if gh_uses_github:
                     self.gh(line[match.start():], result)
             if any_api and API_URL.search(line) and _AUTH.search(line):
                 understood.update(("curl", "wget"))
                 self.curl(line, result)
-            for rule in self.kb.rules_for(line) if any_rule else ():
+            for rule in rules:
                 match = rule["regex"].search(line)
                 if match is None:
                     continue
