@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -489,6 +490,69 @@ def test_secrets_file(tmp_path: Path) -> None:
     (repo / ".gitignore").write_text("*.env\n")
     write_secrets_file(repo / "secrets.env", repo, mapping)
     assert stat.S_IMODE((repo / "secrets.env").stat().st_mode) == 0o600
+
+
+_PRECHECK_SHAPES = [
+    'API_KEY = "{pw}"\n',
+    'api_key: str = "{pw}"\n',
+    'settings.api_key = "{pw}"\n',  # an attribute: libcst names nothing, neither may we
+    'client = Client(\n    "x",\n    api_key=\n        "{pw}",\n)\n',
+    'CONFIG = {{"password": "{pw}", "user": "me"}}\n',
+    'CONFIG = {{"nested": {{"token": "{pw}"}}}}\n',
+    'TOKEN = f"{pw}"\n',  # an f-string: not a plain literal
+    'TOKEN = b"{pw}"\n',  # bytes
+    'password = ("{pw}"\n            "more")\n',  # side by side: libcst decides
+    'GH = "ghp_' + "a1B2" * 9 + '"\n',  # a known token under any name
+    'print("ghp_' + "a1B2" * 9 + '")\n',
+    '# ghp_' + "a1B2" * 9 + '\nx = 1\n',  # only a comment
+    'def f(token="{pw}"):\n    return token\n',  # a default value: no keyword of a call
+    'TOKEN = "{pw}"\nif True:\n  print(1\n',  # does not parse
+    'TOKENS = ("GH_TOKEN", "GITHUB_TOKEN")\npassword = os.environ["PASSWORD"]\n',
+]
+
+
+@pytest.mark.parametrize("shape", _PRECHECK_SHAPES)
+def test_python_precheck_never_hides_a_libcst_hit(shape: str) -> None:
+    """The standard library's parser decides whether libcst must read a file: whenever
+    libcst would find a literal holding a credential, the pre-check says so."""
+    from gha_fix.transforms.secrets.python import (
+        _comment_hits,
+        _libcst_hits,
+        literals_may_hold_credentials,
+        python_hits,
+    )
+
+    text = shape.format(pw=PASSWORD)
+    starts = [0, *(m.end() for m in re.finditer(r"\r\n?|\n", text))]
+    by_libcst = _libcst_hits(text, starts)
+    literal_hits = [h for h in by_libcst if h.note != "a comment"]
+    if literal_hits:
+        assert literals_may_hold_credentials(text), shape
+    if not literals_may_hold_credentials(text):
+        assert python_hits(text) == sorted(_comment_hits(text, starts), key=lambda h: h.start)
+    assert python_hits(text) == (by_libcst if literals_may_hold_credentials(text)
+                                 else python_hits(text))
+
+
+@pytest.mark.skipif(not corpus_repos(), reason=f"corpus absent: {CORPUS}")
+def test_python_precheck_agrees_with_libcst_on_the_corpus() -> None:
+    """Over every Python file of the corpus that is worth parsing: the same hits with the
+    pre-check as with libcst alone."""
+    from gha_fix.transforms.secrets.python import _libcst_hits, python_hits, worth_parsing
+
+    checked = 0
+    for root in corpus_repos():
+        for path in sorted(root.rglob("*.py")):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (UnicodeDecodeError, OSError):
+                continue
+            if not worth_parsing(text):
+                continue
+            starts = [0, *(m.end() for m in re.finditer(r"\r\n?|\n", text))]
+            assert python_hits(text) == _libcst_hits(text, starts), path
+            checked += 1
+    assert checked >= 5
 
 
 # --- the corpus -------------------------------------------------------------------------------
