@@ -193,7 +193,11 @@ def _libcst_hits(source: str, starts: list[int]) -> list[PyHit]:
             hits.extend(_literal_hits(node, key, self.get_metadata(PositionProvider, node).start,
                                       span(node)))
 
-    wrapper.visit(Finder())
+    import warnings
+
+    with warnings.catch_warnings():  # a literal's `"\d"` (evaluated_value): the user's to see
+        warnings.simplefilter("ignore")
+        wrapper.visit(Finder())
     hits += _comment_hits(source, starts)
     return sorted((h if h.line else dataclasses.replace(h, line=bisect_right(starts, h.start))
                    for h in hits), key=lambda h: h.start)
